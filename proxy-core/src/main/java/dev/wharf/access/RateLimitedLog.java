@@ -1,0 +1,42 @@
+package dev.wharf.access;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/**
+ * Lets at most {@code perWindow} log lines through per window and counts the rest, so that a
+ * flood of denied connections cannot fill a disk. The next line let through reports how many
+ * were suppressed.
+ */
+public final class RateLimitedLog {
+    private final int perWindow;
+    private final long windowNanos;
+    private final AtomicLong windowStart = new AtomicLong(System.nanoTime());
+    private final AtomicLong inWindow = new AtomicLong();
+    private final AtomicLong suppressed = new AtomicLong();
+
+    public RateLimitedLog(int perWindow, java.time.Duration window) {
+        this.perWindow = perWindow;
+        this.windowNanos = window.toNanos();
+    }
+
+    /** An INFO event builder for {@code log}, or null when this line must be dropped. */
+    public LoggingEventBuilder atInfo(Logger log) {
+        if (!log.isInfoEnabled()) {
+            return null;
+        }
+        long now = System.nanoTime();
+        long start = windowStart.get();
+        if (now - start >= windowNanos && windowStart.compareAndSet(start, now)) {
+            inWindow.set(0);
+        }
+        if (inWindow.incrementAndGet() > perWindow) {
+            suppressed.incrementAndGet();
+            return null;
+        }
+        LoggingEventBuilder event = log.atInfo();
+        long dropped = suppressed.getAndSet(0);
+        return dropped > 0 ? event.addKeyValue("suppressed", dropped) : event;
+    }
+}

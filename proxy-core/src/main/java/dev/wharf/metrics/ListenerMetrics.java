@@ -1,0 +1,64 @@
+package dev.wharf.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/** The per-listener meters, looked up once so the relay path never searches the registry. */
+public final class ListenerMetrics {
+    private final MeterRegistry registry;
+    private final String listener;
+    public final Counter accepted;
+    public final Counter denied;
+    public final Counter limited;
+    public final Counter upstreamUnavailable;
+    public final Counter bytesToUpstream;
+    public final Counter bytesToClient;
+    public final Timer upstreamConnect;
+    public final Timer session;
+    /** Live sessions; the relay increments and decrements it, the gauge reads it. */
+    public final AtomicInteger active = new AtomicInteger();
+
+    ListenerMetrics(MeterRegistry registry, String listener) {
+        this.registry = registry;
+        this.listener = listener;
+        accepted = connections("accepted");
+        denied = connections("denied");
+        limited = connections("limited");
+        upstreamUnavailable = connections("upstream_unavailable");
+        bytesToUpstream = bytes("to_upstream");
+        bytesToClient = bytes("to_client");
+        upstreamConnect = Timer.builder(WharfMetrics.UPSTREAM_CONNECT).tag("listener", listener)
+                .description("Time to open the upstream connection")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+        session = Timer.builder(WharfMetrics.SESSION).tag("listener", listener)
+                .description("Session lifetime, from accept to close")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofHours(24)).register(registry);
+        Gauge.builder(WharfMetrics.CONNECTIONS_ACTIVE, active, AtomicInteger::get).tag("listener", listener)
+                .description("Sessions open now").register(registry);
+    }
+
+    private Counter connections(String outcome) {
+        return Counter.builder(WharfMetrics.CONNECTIONS).tag("listener", listener).tag("outcome", outcome)
+                .description("Client connections by what became of them").register(registry);
+    }
+
+    private Counter bytes(String direction) {
+        return Counter.builder(WharfMetrics.BYTES).tag("listener", listener).tag("direction", direction)
+                .baseUnit("bytes").description("Bytes relayed").register(registry);
+    }
+
+    /** A 0/1 gauge for one endpoint of this listener; close it when the endpoint leaves the table. */
+    public AutoCloseable endpointHealth(String endpoint, BooleanSupplier healthy) {
+        Gauge gauge = Gauge.builder(WharfMetrics.UPSTREAM_HEALTHY, healthy, h -> h.getAsBoolean() ? 1 : 0)
+                .tag("listener", listener).tag("endpoint", endpoint)
+                .description("1 while the endpoint is considered healthy").strongReference(true).register(registry);
+        return () -> registry.remove(gauge);
+    }
+}

@@ -1,0 +1,18 @@
+package dev.wharf.relay;
+
+/** Why a session ended, as the access log and its readers name it. */
+public enum CloseReason {
+    CLIENT_CLOSED,
+    UPSTREAM_CLOSED,
+    CLIENT_ERROR,
+    UPSTREAM_ERROR,
+    UPSTREAM_UNAVAILABLE,
+    IDLE_TIMEOUT,
+    ACCESS_REVOKED,
+    DRAIN_TIMEOUT,
+    SHUTDOWN;
+
+    public String label() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.wharf.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+
+/**
+ * Moves bytes from its channel to the peer channel of the same {@link Session}; one instance sits
+ * on each side. Backpressure is two rules: read again only after a batch was flushed to a
+ * writable peer, and resume the peer's reads when this channel turns writable again. Both
+ * channels share one event loop, so none of this needs locking.
+ */
+final class RelayHandler extends ChannelInboundHandlerAdapter {
+    static final String NAME = "relay";
+
+    private final Session session;
+    private final boolean clientSide;
+
+    RelayHandler(Session session, boolean clientSide) {
+        this.session = session;
+        this.clientSide = clientSide;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf data = (ByteBuf) msg;
+        session.relayed(clientSide, data.readableBytes());
+        Channel peer = session.peer(clientSide);
+        if (peer == null) {
+            session.holdUntilConnected(data);
+        } else {
+            peer.write(data, peer.voidPromise());
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        Channel peer = session.peer(clientSide);
+        if (peer == null) {
+            return; // the upstream is still connecting; Session.connected() resumes reading
+        }
+        peer.flush();
+        if (peer.isWritable()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Channel peer = session.peer(clientSide);
+        if (ctx.channel().isWritable() && peer != null) {
+            peer.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            session.inputShutdown(clientSide);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        session.closed(clientSide);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        session.failed(clientSide, cause);
+    }
+}

@@ -1,0 +1,260 @@
+package dev.wharf.relay;
+
+import dev.wharf.config.ListenerConfig;
+import dev.wharf.upstream.EndpointState;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/**
+ * One client connection and its upstream connection. Everything here runs on the client
+ * channel's event loop, which the upstream channel shares, so the fields need no locking;
+ * {@link #close} is the one entry point for other threads.
+ */
+public final class Session {
+    private static final Logger ACCESS = LoggerFactory.getLogger("wharf.access");
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+
+    private final ListenerState listener;
+    private final ListenerConfig config;
+    private final Channel client;
+    private final InetSocketAddress source;
+    private final long startNanos = System.nanoTime();
+    private Channel upstream;
+    private EndpointState endpoint;
+    private long bytesToUpstream;
+    private long bytesToClient;
+    private long lastActivityNanos = startNanos;
+    private CompositeByteBuf early;
+    private boolean earlyEof;
+    private CloseReason firstEof;
+    private int directionsDone;
+    private CloseReason reason;
+    private ScheduledFuture<?> idleCheck;
+
+    Session(ListenerState listener, Channel client, InetSocketAddress source) {
+        this.listener = listener;
+        this.config = listener.config();
+        this.client = client;
+        this.source = source;
+    }
+
+    public InetSocketAddress source() {
+        return source;
+    }
+
+    void start() {
+        client.pipeline().addLast(RelayHandler.NAME, new RelayHandler(this, true));
+        listener.sessions().add(this);
+        listener.metrics().active.incrementAndGet();
+        client.closeFuture().addListener(f -> ended());
+        scheduleIdleCheck(config.idleTimeout().toNanos());
+        connect(listener.pool().candidates(), 0);
+    }
+
+    private void connect(List<EndpointState> candidates, int attempt) {
+        if (!client.isActive()) {
+            return;
+        }
+        if (attempt >= candidates.size()) {
+            listener.metrics().upstreamUnavailable.increment();
+            closeBoth(CloseReason.UPSTREAM_UNAVAILABLE);
+            return;
+        }
+        EndpointState candidate = candidates.get(attempt);
+        long connectStart = System.nanoTime();
+        new Bootstrap()
+                .group(client.eventLoop())
+                .channel(listener.upstreamChannel())
+                .resolver(NoopAddressResolverGroup.INSTANCE)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
+                .handler(new RelayHandler(this, false))
+                .connect(candidate.resolved())
+                .addListener((ChannelFuture f) -> {
+                    if (f.isSuccess()) {
+                        listener.metrics().upstreamConnect.record(System.nanoTime() - connectStart, TimeUnit.NANOSECONDS);
+                        connected(f.channel(), candidate);
+                    } else {
+                        logUpstreamFailure(candidate, f.cause());
+                        connect(candidates, attempt + 1);
+                    }
+                });
+    }
+
+    private void connected(Channel channel, EndpointState candidate) {
+        if (!client.isActive() || reason != null) {
+            channel.close();
+            return;
+        }
+        upstream = channel;
+        endpoint = candidate;
+        candidate.sessionOpened();
+        if (early != null) {
+            upstream.writeAndFlush(early, upstream.voidPromise());
+            early = null;
+        }
+        if (earlyEof) {
+            inputShutdown(true);
+        } else {
+            client.read();
+        }
+        upstream.read();
+    }
+
+    /**
+     * Keeps bytes the client sent before the upstream connected. Auto-read is off, but epoll reads
+     * anyway when the client half-closes (EPOLLRDHUP), so a fast "send and shut down" client
+     * lands here; at most one read loop's worth.
+     */
+    void holdUntilConnected(ByteBuf data) {
+        if (early == null) {
+            early = client.alloc().compositeBuffer();
+        }
+        early.addComponent(true, data);
+    }
+
+    Channel peer(boolean clientSide) {
+        return clientSide ? upstream : client;
+    }
+
+    void relayed(boolean fromClient, int bytes) {
+        lastActivityNanos = System.nanoTime();
+        if (fromClient) {
+            bytesToUpstream += bytes;
+            listener.metrics().bytesToUpstream.increment(bytes);
+        } else {
+            bytesToClient += bytes;
+            listener.metrics().bytesToClient.increment(bytes);
+        }
+    }
+
+    /**
+     * One side sent EOF: pass it on once everything before it is written, and keep the other
+     * direction open. The session ends when both directions have delivered their EOF.
+     */
+    void inputShutdown(boolean clientSide) {
+        if (clientSide && upstream == null) {
+            earlyEof = true;
+            return;
+        }
+        if (firstEof == null) {
+            firstEof = clientSide ? CloseReason.CLIENT_CLOSED : CloseReason.UPSTREAM_CLOSED;
+        }
+        Channel to = peer(clientSide);
+        to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture flushed) -> {
+            if (flushed.isSuccess() && to instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput().addListener(shut -> {
+                    if (++directionsDone == 2) {
+                        closeBoth(firstEof);
+                    }
+                });
+            }
+        });
+    }
+
+    /** One side's connection is gone: flush what the other side still has to receive, then close it. */
+    void closed(boolean clientSide) {
+        setReason(clientSide ? CloseReason.CLIENT_CLOSED : CloseReason.UPSTREAM_CLOSED);
+        Channel other = peer(clientSide);
+        if (other != null && other.isActive()) {
+            other.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    void failed(boolean clientSide, Throwable cause) {
+        LOG.debug("session error on the {} side of listener {}", clientSide ? "client" : "upstream", listener.name(), cause);
+        closeBoth(clientSide ? CloseReason.CLIENT_ERROR : CloseReason.UPSTREAM_ERROR);
+    }
+
+    /** Ends the session from any thread, e.g. when its source loses access. */
+    public void close(CloseReason why) {
+        client.eventLoop().execute(() -> closeBoth(why));
+    }
+
+    private void closeBoth(CloseReason why) {
+        setReason(why);
+        client.close();
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    private void setReason(CloseReason why) {
+        if (reason == null) {
+            reason = why;
+        }
+    }
+
+    private void scheduleIdleCheck(long delayNanos) {
+        idleCheck = client.eventLoop().schedule(() -> {
+            long idleFor = System.nanoTime() - lastActivityNanos;
+            long limit = config.idleTimeout().toNanos();
+            if (idleFor >= limit) {
+                closeBoth(CloseReason.IDLE_TIMEOUT);
+            } else {
+                scheduleIdleCheck(limit - idleFor);
+            }
+        }, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs once, when the client channel has closed: release everything and write the access log. */
+    private void ended() {
+        idleCheck.cancel(false);
+        if (early != null) {
+            early.release();
+            early = null;
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+        if (endpoint != null) {
+            endpoint.sessionClosed();
+        }
+        listener.limiter().release(source.getAddress());
+        listener.sessions().remove(this);
+        listener.metrics().active.decrementAndGet();
+        long durationNanos = System.nanoTime() - startNanos;
+        listener.metrics().session.record(durationNanos, TimeUnit.NANOSECONDS);
+        setReason(CloseReason.CLIENT_CLOSED);
+        ACCESS.atInfo()
+                .addKeyValue("listener", listener.name())
+                .addKeyValue("source", format(source))
+                .addKeyValue("upstream", endpoint == null ? "-" : endpoint.endpoint().address())
+                .addKeyValue("bytes_to_upstream", bytesToUpstream)
+                .addKeyValue("bytes_to_client", bytesToClient)
+                .addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMillis(durationNanos))
+                .addKeyValue("reason", reason.label())
+                .log("session closed");
+    }
+
+    private void logUpstreamFailure(EndpointState candidate, Throwable cause) {
+        LoggingEventBuilder event = listener.upstreamFailureLog.atInfo(LOG);
+        if (event != null) {
+            event.addKeyValue("listener", listener.name()).addKeyValue("upstream", candidate.endpoint().address())
+                    .log("upstream connect failed: {}", cause.getMessage());
+        }
+    }
+
+    static String format(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.wharf.server;
+
+import dev.wharf.config.ConfigException;
+import dev.wharf.config.ListenerConfig;
+import dev.wharf.relay.AdmissionHandler;
+import dev.wharf.relay.CloseReason;
+import dev.wharf.relay.ListenerState;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A bound listening socket and the {@link ListenerState} its connections use. */
+final class Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
+
+    final ListenerState state;
+    private Channel serverChannel;
+
+    Listener(ListenerState state) {
+        this.state = state;
+    }
+
+    /** Binds the socket; blocks, so call it off the event loops. */
+    void bind(EventLoopGroup group, Transport transport) throws ConfigException {
+        ListenerConfig config = state.config();
+        ChannelFuture bound = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childHandler(new AdmissionHandler(state))
+                .bind(config.host(), config.port())
+                .awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new ConfigException("wharf.listeners." + config.name() + ".port",
+                    "cannot listen on " + hostPort(config) + ": " + bound.cause().getMessage());
+        }
+        serverChannel = bound.channel();
+        LOG.atInfo().addKeyValue("listener", config.name()).addKeyValue("address", hostPort(config))
+                .addKeyValue("protocol", config.protocol().configName())
+                .addKeyValue("upstreams", config.upstream().endpoints().size())
+                .log("listening on {}", hostPort(config));
+    }
+
+    /** Stops accepting new connections; live sessions go on. */
+    void stopAccepting() {
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly();
+            serverChannel = null;
+        }
+    }
+
+    boolean bound() {
+        return serverChannel != null && serverChannel.isActive();
+    }
+
+    int boundPort() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /**
+     * Waits up to {@code timeout} for the live sessions to end on their own, then closes the rest.
+     * Blocks, so call it off the event loops.
+     */
+    void drain(Duration timeout, CloseReason reasonForTheRest) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!state.sessions().isEmpty() && System.nanoTime() < deadline) {
+            sleep(50);
+        }
+        if (!state.sessions().isEmpty()) {
+            LOG.atInfo().addKeyValue("listener", state.name()).addKeyValue("sessions", state.sessions().size())
+                    .log("drain timeout reached, closing the remaining sessions");
+            state.closeSessions(reasonForTheRest);
+        }
+        state.pool().close();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            TimeUnit.MILLISECONDS.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static String hostPort(ListenerConfig config) {
+        String host = config.host();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + config.port();
+    }
+}

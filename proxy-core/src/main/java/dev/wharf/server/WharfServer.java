@@ -1,0 +1,264 @@
+package dev.wharf.server;
+
+import dev.wharf.admin.AdminServer;
+import dev.wharf.config.ConfigError;
+import dev.wharf.config.ConfigException;
+import dev.wharf.config.ListenerConfig;
+import dev.wharf.config.WharfConfig;
+import dev.wharf.metrics.WharfMetrics;
+import dev.wharf.relay.CloseReason;
+import dev.wharf.relay.ListenerState;
+import dev.wharf.upstream.UpstreamPool;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running gateway: the event loops, the listeners of the config in force, and the admin
+ * server. {@link #apply} moves it from one config to the next touching only what changed, or
+ * leaves it exactly as it was.
+ */
+public final class WharfServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WharfServer.class);
+
+    private final Transport transport;
+    private final EventLoopGroup relayGroup;
+    private final EventLoopGroup adminGroup;
+    private final WharfMetrics metrics;
+    private final ExecutorService drainer = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "wharf-drain");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Map<String, Listener> listeners = new TreeMap<>();
+    private final List<CompletableFuture<Void>> drains = new ArrayList<>();
+    private AdminServer admin;
+    private volatile Applied current;
+    private volatile boolean ready;
+    private volatile boolean stopping;
+
+    /** The config in force, with where it came from. */
+    public record Applied(WharfConfig config, long generation, String source, Instant appliedAt) {
+    }
+
+    public WharfServer() {
+        this(Transport.best(), Runtime.getRuntime().availableProcessors());
+    }
+
+    public WharfServer(Transport transport, int relayThreads) {
+        this.metrics = new WharfMetrics();
+        this.transport = transport;
+        this.relayGroup = transport.newGroup(relayThreads, "wharf-relay");
+        this.adminGroup = transport.newGroup(1, "wharf-admin");
+    }
+
+    /** Binds the admin server and every listener of {@code initial}; fails if any cannot bind. */
+    public synchronized void start(WharfConfig initial, String source) throws ConfigException {
+        admin = new AdminServer(this, metrics);
+        admin.bind(adminGroup, transport, initial.admin());
+        apply(initial, source);
+        ready = true;
+        LOG.atInfo().addKeyValue("transport", transport.name().toLowerCase(java.util.Locale.ROOT))
+                .addKeyValue("admin", admin.address()).log("wharf ready");
+    }
+
+    /**
+     * Puts {@code next} in force. Listeners that did not change keep every session; changed ones
+     * take the new settings for new sessions and close sessions that lost access; removed ones
+     * stop accepting and drain. Throws, changing nothing, when a listener cannot bind; the caller
+     * reports that through {@link #reject}.
+     */
+    public synchronized void apply(WharfConfig next, String source) throws ConfigException {
+        if (stopping) {
+            throw new ConfigException("wharf", "shutting down: the update was not applied");
+        }
+        Map<String, ListenerConfig> wanted = next.listeners();
+        List<Listener> retiring = new ArrayList<>();
+        Map<String, Listener> binding = new TreeMap<>();
+        List<String> changed = new ArrayList<>();
+        for (Listener old : listeners.values()) {
+            ListenerConfig nextConfig = wanted.get(old.state.name());
+            if (nextConfig == null || !nextConfig.sameSocket(old.state.config())) {
+                retiring.add(old);
+            }
+        }
+        // A retiring listener gives up its socket first, so its port can go to its successor.
+        retiring.forEach(Listener::stopAccepting);
+        try {
+            for (ListenerConfig config : wanted.values()) {
+                Listener old = listeners.get(config.name());
+                if (old == null || retiring.contains(old)) {
+                    Listener fresh = newListener(config);
+                    binding.put(config.name(), fresh);
+                    fresh.bind(relayGroup, transport);
+                }
+            }
+        } catch (ConfigException e) {
+            binding.values().forEach(l -> {
+                l.stopAccepting();
+                l.state.pool().close();
+            });
+            rebindAfterFailedApply(retiring);
+            throw e;
+        }
+        for (ListenerConfig config : wanted.values()) {
+            Listener old = listeners.get(config.name());
+            if (old != null && !retiring.contains(old) && !config.equals(old.state.config())) {
+                UpstreamPool pool = config.upstream().equals(old.state.config().upstream())
+                        ? old.state.pool()
+                        : UpstreamPool.create(config.upstream(), old.state.pool(), old.state.metrics());
+                old.state.update(config, pool);
+                changed.add(config.name());
+            }
+        }
+        drains.removeIf(CompletableFuture::isDone);
+        for (Listener old : retiring) {
+            listeners.remove(old.state.name());
+            Duration timeout = old.state.config().drainTimeout();
+            drains.add(CompletableFuture.runAsync(() -> old.drain(timeout, CloseReason.DRAIN_TIMEOUT), drainer));
+        }
+        listeners.putAll(binding);
+        long generation = current == null ? 1 : current.generation() + 1;
+        current = new Applied(next, generation, source, Instant.now());
+        metrics.configApplied(generation);
+        List<String> added = new ArrayList<>();
+        List<String> rebound = new ArrayList<>();
+        binding.keySet().forEach(name -> (retiring.stream().anyMatch(r -> r.state.name().equals(name)) ? rebound : added).add(name));
+        List<String> removed = retiring.stream().map(r -> r.state.name()).filter(n -> !binding.containsKey(n)).toList();
+        LOG.atInfo().addKeyValue("generation", generation).addKeyValue("source", source)
+                .addKeyValue("added", added).addKeyValue("rebound", rebound)
+                .addKeyValue("removed", removed).addKeyValue("changed", changed)
+                .log("config applied");
+        if (!next.admin().equals(admin.config())) {
+            LOG.warn("wharf.admin changed ({} -> {}): admin server changes take effect at the next restart",
+                    admin.config(), next.admin());
+        }
+    }
+
+    private Listener newListener(ListenerConfig config) {
+        var listenerMetrics = metrics.listener(config.name());
+        UpstreamPool pool = UpstreamPool.create(config.upstream(), null, listenerMetrics);
+        return new Listener(new ListenerState(config, pool, listenerMetrics, transport.channel()));
+    }
+
+    private void rebindAfterFailedApply(List<Listener> retiring) {
+        for (Listener old : retiring) {
+            try {
+                old.bind(relayGroup, transport);
+            } catch (ConfigException e) {
+                LOG.error("listener {} lost its socket while a failed update was rolled back: {}", old.state.name(),
+                        e.getMessage());
+            }
+        }
+    }
+
+    /** Records and logs an update that was not applied; the config in force stays. */
+    public void reject(String source, ConfigException e) {
+        metrics.configRejected();
+        for (ConfigError error : e.errors()) {
+            LOG.atError().addKeyValue("source", source).addKeyValue("path", error.path())
+                    .log("config rejected: {}", error);
+        }
+        LOG.warn("config update from {} rejected with {} error(s); generation {} stays in force", source,
+                e.errors().size(), current == null ? 0 : current.generation());
+    }
+
+    public Applied current() {
+        return current;
+    }
+
+    public boolean ready() {
+        return ready && !stopping;
+    }
+
+    public boolean alive() {
+        return !relayGroup.isShuttingDown();
+    }
+
+    /** The live state of each listener, by name. */
+    public synchronized Map<String, ListenerState> listeners() {
+        Map<String, ListenerState> view = new TreeMap<>();
+        listeners.forEach((name, l) -> view.put(name, l.state));
+        return Collections.unmodifiableMap(view);
+    }
+
+    /** The port a listener is bound to. */
+    public synchronized int port(String listener) {
+        return Objects.requireNonNull(listeners.get(listener), listener).boundPort();
+    }
+
+    public WharfMetrics metrics() {
+        return metrics;
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    /**
+     * The graceful stop that SIGTERM asks for: not ready at once, keep accepting for the
+     * shutdown delay (so load balancers can withdraw this replica), stop accepting, let sessions
+     * drain for up to their listener's drain timeout, then close everything.
+     */
+    public void shutdownGracefully() {
+        Duration delay;
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+            delay = current == null ? Duration.ZERO : current.config().shutdownDelay();
+        }
+        LOG.info("shutting down: not ready; accepting for {} more, then draining", delay);
+        sleep(delay);
+        List<CompletableFuture<Void>> waits;
+        synchronized (this) {
+            listeners.values().forEach(Listener::stopAccepting);
+            waits = new ArrayList<>(drains);
+            for (Listener l : listeners.values()) {
+                Duration timeout = l.state.config().drainTimeout();
+                waits.add(CompletableFuture.runAsync(() -> l.drain(timeout, CloseReason.SHUTDOWN), drainer));
+            }
+        }
+        CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)).join();
+        close();
+    }
+
+    /** Closes everything now. */
+    @Override
+    public synchronized void close() {
+        stopping = true;
+        listeners.values().forEach(l -> {
+            l.stopAccepting();
+            l.state.closeSessions(CloseReason.SHUTDOWN);
+        });
+        if (admin != null) {
+            admin.close();
+        }
+        relayGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        drainer.shutdownNow();
+        metrics.close();
+        LOG.info("wharf stopped");
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.wharf.source;
+
+import dev.wharf.config.ConfigException;
+import dev.wharf.config.ConfigParser;
+import dev.wharf.server.WharfServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a {@link WharfServer} in step with a config file. It watches the file's directory rather
+ * than the file, because a mounted ConfigMap changes by swapping the {@code ..data} symlink in
+ * that directory, and editors often replace a file instead of writing it; and it compares
+ * contents, so an event that changed nothing applies nothing. A poll every second backs up the
+ * watch for file systems that deliver no events.
+ */
+public final class FileConfigSource implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FileConfigSource.class);
+    private static final long POLL_MILLIS = 1000;
+    /** Lets a writer finish before the file is read, so half-written files are rarely seen. */
+    private static final long SETTLE_MILLIS = 100;
+
+    private final Path file;
+    private final WharfServer server;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private byte[] lastSeen;
+
+    private FileConfigSource(Path file, WharfServer server, byte[] applied) {
+        this.file = file.toAbsolutePath();
+        this.server = server;
+        this.lastSeen = applied;
+        this.thread = new Thread(this::run, "wharf-config-watch");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts watching {@code file}, whose current contents {@code server} already serves. */
+    public static FileConfigSource watch(Path file, WharfServer server) throws IOException {
+        FileConfigSource source = new FileConfigSource(file, server, Files.readAllBytes(file));
+        source.thread.start();
+        return source;
+    }
+
+    private void run() {
+        try (WatchService watcher = FileSystems.getDefault().newWatchService()) {
+            file.getParent().register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+            while (running) {
+                WatchKey key = watcher.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                    Thread.sleep(SETTLE_MILLIS);
+                }
+                checkForChange();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | RuntimeException e) {
+            LOG.error("config watch on {} stopped; the config in force keeps serving", file, e);
+        }
+    }
+
+    private void checkForChange() {
+        byte[] now;
+        try {
+            now = Files.readAllBytes(file);
+        } catch (IOException e) {
+            if (lastSeen != null) {
+                LOG.warn("cannot read {} ({}); the config in force keeps serving", file, e.toString());
+                lastSeen = null;
+            }
+            return;
+        }
+        if (Arrays.equals(now, lastSeen)) {
+            return;
+        }
+        lastSeen = now;
+        String origin = file.toString();
+        try {
+            server.apply(ConfigParser.parse(new String(now, StandardCharsets.UTF_8), origin), origin);
+        } catch (ConfigException e) {
+            server.reject(origin, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+    }
+}

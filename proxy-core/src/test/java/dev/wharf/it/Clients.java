@@ -1,0 +1,44 @@
+package dev.wharf.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+
+/** Client sockets for tests: bound to a chosen source address, with a read timeout. */
+public final class Clients {
+    private Clients() {
+    }
+
+    /** Connects to {@code host:port} from {@code source} (e.g. 127.0.0.2 or ::1). */
+    public static Socket connect(String source, String host, int port) throws IOException {
+        Socket socket = new Socket();
+        socket.setSoTimeout(10_000);
+        socket.bind(new InetSocketAddress(InetAddress.getByName(source), 0));
+        socket.connect(new InetSocketAddress(InetAddress.getByName(host), port), 5_000);
+        return socket;
+    }
+
+    public static Socket connect(int port) throws IOException {
+        return connect("127.0.0.1", "127.0.0.1", port);
+    }
+
+    /** True if the peer closed the connection (EOF or reset) before sending anything. */
+    public static boolean closedByPeer(Socket socket) {
+        try {
+            InputStream in = socket.getInputStream();
+            return in.read() == -1;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** A port nothing listens on right now. */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,20 +1,15 @@
 package dev.wharf.access;
 
+import io.netty.util.NetUtil;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Arrays;
-import java.util.regex.Pattern;
 
 /**
  * An IPv4 or IPv6 network such as {@code 10.244.0.0/16} or {@code ::1/128}. IPv4-mapped IPv6
  * addresses ({@code ::ffff:10.0.0.1}) are treated as the IPv4 address they carry, on both sides.
  */
 public final class CidrBlock {
-    // Literal addresses only: InetAddress.getByName must never do a DNS lookup here.
-    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
-
     private final String text;
     private final byte[] network;
     private final int prefix;
@@ -56,14 +51,13 @@ public final class CidrBlock {
 
     /** The address bytes of an IP literal (4 for IPv4 and IPv4-mapped IPv6, 16 for IPv6), or null. */
     static byte[] parseLiteral(String s) {
-        if (!IPV4.matcher(s).matches() && !IPV6.matcher(s).matches()) {
+        // NetUtil parses literals only; InetAddress.getByName would send anything else to DNS.
+        // A zone id ("%eth0") means nothing to a source match, so it is not an address here.
+        byte[] bytes = s.indexOf('%') >= 0 ? null : NetUtil.createByteArrayFromIpAddressString(s);
+        if (bytes == null) {
             return null;
         }
-        try {
-            return normalize(InetAddress.getByName(s));
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        return bytes.length == 16 && isIpv4Mapped(bytes) ? Arrays.copyOfRange(bytes, 12, 16) : bytes;
     }
 
     static byte[] normalize(InetAddress address) {

@@ -1,0 +1,606 @@
+package dev.wharf.config;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import dev.wharf.access.AllowList;
+import dev.wharf.access.CidrBlock;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a {@link WharfConfig} from HOCON, strictly: unknown keys, wrong types and bad values are all
+ * errors, every one of them is reported (not only the first), each at its full path such as
+ * {@code wharf.listeners.pg.allow[1]}.
+ *
+ * <p>While walking the tree, a reader that returns {@code null} has reported an error; the partial
+ * result is then thrown away in favour of a {@link ConfigException}.
+ */
+public final class ConfigParser {
+    private static final String ROOT = "wharf";
+    private static final String REFERENCE_RESOURCE = "reference.conf";
+    private static final String DEFAULT_RESOURCE = "dev/wharf/default.conf";
+
+    private static final List<String> ROOT_KEYS = List.of(ROOT);
+    private static final List<String> WHARF_KEYS = List.of("admin", "shutdown-delay", "defaults", "listeners");
+    private static final List<String> ADMIN_KEYS = List.of("host", "port");
+    private static final List<String> DEFAULTS_KEYS = List.of("host", "connect-timeout", "idle-timeout",
+            "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance");
+    private static final List<String> LISTENER_KEYS = List.of("port", "host", "protocol", "allow",
+            "connect-timeout", "idle-timeout", "drain-timeout", "max-connections", "max-connections-per-source",
+            "upstream");
+    private static final List<String> UPSTREAM_KEYS = List.of("endpoints", "balance");
+    private static final List<String> ENDPOINT_KEYS = List.of("address", "check-port");
+
+    private static final Pattern LISTENER_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
+    private static final int MAX_LISTENER_NAME_LENGTH = 63;
+    private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_-]+");
+    private static final Pattern PORT_DIGITS = Pattern.compile("\\d{1,5}");
+    private static final Set<String> WILDCARD_HOSTS = Set.of("0.0.0.0", "::");
+    private static final int MAX_PORT = 65535;
+    private static final int UNBOUNDED = Integer.MAX_VALUE;
+
+    private static final String HOST = "an IP address or a host name";
+    private static final String HOST_PORT = "host:port, IPv6 as [addr]:port";
+    private static final String DURATION = "a duration such as 500ms, 30s, 5m, 1h";
+
+    private final List<ConfigError> errors = new ArrayList<>();
+    // Ports already taken, in the order they were claimed: a clash is reported on the later one.
+    private final List<Claim> claims = new ArrayList<>();
+
+    private ConfigParser() {
+    }
+
+    /**
+     * Parses a whole config; what {@code hocon} leaves out comes from this module's reference.conf.
+     *
+     * @param origin the file name, used in syntax error messages
+     * @throws ConfigException with every error found
+     */
+    public static WharfConfig parse(String hocon, String origin) throws ConfigException {
+        Config config = load(hocon, origin);
+        ConfigParser parser = new ConfigParser();
+        WharfConfig result = parser.wharf(config);
+        if (!parser.errors.isEmpty()) {
+            throw new ConfigException(parser.errors);
+        }
+        return result;
+    }
+
+    /** Parses a config file (UTF-8; symbolic links are followed). */
+    public static WharfConfig parseFile(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), "cannot read: " + reason(e));
+        }
+        return parse(text, file.toString());
+    }
+
+    /** The config Wharf runs with when given none: the classpath resource dev/wharf/default.conf. */
+    public static WharfConfig builtInDefault() {
+        try (InputStream in = ConfigParser.class.getClassLoader().getResourceAsStream(DEFAULT_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(DEFAULT_RESOURCE + " is missing from the classpath");
+            }
+            return parse(new String(in.readAllBytes(), UTF_8), DEFAULT_RESOURCE);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the built-in " + DEFAULT_RESOURCE, e);
+        } catch (ConfigException e) {
+            throw new IllegalStateException("the built-in " + DEFAULT_RESOURCE + " is invalid:\n" + e.getMessage(), e);
+        }
+    }
+
+    private static Config load(String hocon, String origin) throws ConfigException {
+        try {
+            Config user = ConfigFactory.parseString(hocon, ConfigParseOptions.defaults().setOriginDescription(origin));
+            // No system properties or environment: the file alone decides what Wharf does.
+            return user.withFallback(reference()).resolve(ConfigResolveOptions.noSystem());
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new ConfigException(ROOT, e.getMessage());
+        }
+    }
+
+    private static Config reference() {
+        Config all = ConfigFactory.parseResources(ConfigParser.class.getClassLoader(), REFERENCE_RESOURCE);
+        // Other libraries' reference.conf files may be on the classpath too; only Wharf's subtree is ours.
+        return all.withOnlyPath(ROOT);
+    }
+
+    private static String reason(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof CharacterCodingException) {
+            return "not UTF-8 text";
+        }
+        return Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName());
+    }
+
+    // ---- the tree, top down
+
+    private WharfConfig wharf(Config config) {
+        Section root = new Section("", config.root());
+        rejectUnknownKeys(root, ROOT_KEYS);
+        Section wharf = section(root.preset(ROOT), WHARF_KEYS);
+        if (wharf == null) {
+            return null;
+        }
+        AdminConfig admin = admin(wharf.preset("admin"));
+        Duration shutdownDelay = nonNegativeDuration(wharf.preset("shutdown-delay"));
+        Settings defaults = defaults(wharf.preset("defaults"));
+        Map<String, ListenerConfig> listeners = listeners(wharf.preset("listeners"), defaults);
+        reportPortClashes();
+        return present(admin, shutdownDelay, listeners) ? new WharfConfig(admin, shutdownDelay, listeners) : null;
+    }
+
+    private AdminConfig admin(Node node) {
+        Section admin = section(node, ADMIN_KEYS);
+        if (admin == null) {
+            return null;
+        }
+        String host = host(admin.preset("host"));
+        Integer port = integer(admin.preset("port"), 0, MAX_PORT);
+        if (!present(host, port)) {
+            return null;
+        }
+        // Port 0 is an ephemeral port, which cannot clash.
+        if (port != 0) {
+            claims.add(new Claim("the admin server (" + admin.path("port") + ")", host, port, admin.path("port")));
+        }
+        return new AdminConfig(host, port);
+    }
+
+    /** The inheritable settings of {@code wharf.defaults}; a field is null where its value was bad. */
+    private record Settings(
+            String host,
+            Duration connectTimeout,
+            Duration idleTimeout,
+            Duration drainTimeout,
+            Integer maxConnections,
+            Integer maxConnectionsPerSource,
+            AllowList allow,
+            Balance balance) {
+        static final Settings NONE = new Settings(null, null, null, null, null, null, null, null);
+    }
+
+    private Settings defaults(Node node) {
+        Section defaults = section(node, DEFAULTS_KEYS);
+        if (defaults == null) {
+            return Settings.NONE;
+        }
+        return new Settings(
+                host(defaults.preset("host")),
+                positiveDuration(defaults.preset("connect-timeout")),
+                positiveDuration(defaults.preset("idle-timeout")),
+                nonNegativeDuration(defaults.preset("drain-timeout")),
+                integer(defaults.preset("max-connections"), 1, UNBOUNDED),
+                integer(defaults.preset("max-connections-per-source"), 0, UNBOUNDED),
+                allowList(defaults.preset("allow")),
+                balance(defaults.preset("balance")));
+    }
+
+    private Map<String, ListenerConfig> listeners(Node node, Settings defaults) {
+        Section listeners = object(node, "listeners by name, such as postgres { port = 15432, ... }");
+        if (listeners == null) {
+            return null;
+        }
+        Map<String, ListenerConfig> result = new LinkedHashMap<>();
+        for (String name : new TreeSet<>(listeners.keys())) {
+            result.put(name, listener(name, listeners.get(name), defaults));
+        }
+        return result.containsValue(null) ? null : result;
+    }
+
+    private ListenerConfig listener(String name, Node node, Settings defaults) {
+        boolean validName = listenerName(name, node);
+        Section listener = section(node, LISTENER_KEYS);
+        if (listener == null) {
+            return null;
+        }
+        Integer port = required(listener, "port", "1-65535", n -> integer(n, 1, MAX_PORT));
+        String host = optional(listener, "host", this::host, defaults.host());
+        if (present(port, host)) {
+            claims.add(new Claim("listener \"" + name + "\"", host, port, listener.path("port")));
+        }
+        Protocol protocol = optional(listener, "protocol", this::protocol, Protocol.TCP);
+        AllowList allow = optional(listener, "allow", this::allowList, defaults.allow());
+        UpstreamConfig upstream = required(listener, "upstream", "{ endpoints = [\"host:port\", ...] }",
+                n -> upstream(n, defaults.balance()));
+        Duration connectTimeout = optional(listener, "connect-timeout", this::positiveDuration,
+                defaults.connectTimeout());
+        Duration idleTimeout = optional(listener, "idle-timeout", this::positiveDuration, defaults.idleTimeout());
+        Duration drainTimeout = optional(listener, "drain-timeout", this::nonNegativeDuration,
+                defaults.drainTimeout());
+        Integer maxConnections = optional(listener, "max-connections", n -> integer(n, 1, UNBOUNDED),
+                defaults.maxConnections());
+        Integer maxConnectionsPerSource = optional(listener, "max-connections-per-source",
+                n -> integer(n, 0, UNBOUNDED), defaults.maxConnectionsPerSource());
+        if (!validName || !present(port, host, protocol, allow, upstream, connectTimeout, idleTimeout, drainTimeout,
+                maxConnections, maxConnectionsPerSource)) {
+            return null;
+        }
+        return new ListenerConfig(name, host, port, protocol, allow, upstream, connectTimeout, idleTimeout,
+                drainTimeout, maxConnections, maxConnectionsPerSource);
+    }
+
+    private boolean listenerName(String name, Node node) {
+        if (LISTENER_NAME.matcher(name).matches() && name.length() <= MAX_LISTENER_NAME_LENGTH) {
+            return true;
+        }
+        // The name ends up in metric labels and Kubernetes-facing names, hence the RFC 1123 label rules.
+        error(node, ConfigUtil.quoteString(name) + " is not a valid listener name (expected: lowercase letters,"
+                + " digits and '-', starting and ending with a letter or digit, at most "
+                + MAX_LISTENER_NAME_LENGTH + " characters)");
+        return false;
+    }
+
+    private UpstreamConfig upstream(Node node, Balance inheritedBalance) {
+        Section upstream = section(node, UPSTREAM_KEYS);
+        if (upstream == null) {
+            return null;
+        }
+        List<Endpoint> endpoints = required(upstream, "endpoints", "at least one host:port", this::endpoints);
+        Balance balance = optional(upstream, "balance", this::balance, inheritedBalance);
+        return present(endpoints, balance) ? new UpstreamConfig(endpoints, balance) : null;
+    }
+
+    private List<Endpoint> endpoints(Node node) {
+        List<Node> items = list(node, "a list of \"host:port\" strings or { address, check-port } objects");
+        if (items == null) {
+            return null;
+        }
+        if (items.isEmpty()) {
+            error(node, "empty (expected: at least one host:port)");
+            return null;
+        }
+        return each(items, this::endpoint);
+    }
+
+    private Endpoint endpoint(Node node) {
+        return switch (node.value().valueType()) {
+            case STRING -> address(node);
+            case OBJECT -> endpointObject(node);
+            default -> {
+                error(node, node.shown() + " is not an endpoint (expected: \"host:port\""
+                        + " or { address = \"host:port\", check-port = 8008 })");
+                yield null;
+            }
+        };
+    }
+
+    private Endpoint endpointObject(Node node) {
+        Section endpoint = section(node, ENDPOINT_KEYS);
+        if (endpoint == null) {
+            return null;
+        }
+        Endpoint address = required(endpoint, "address", HOST_PORT, this::address);
+        Integer checkPort = optional(endpoint, "check-port", n -> integer(n, 1, MAX_PORT), 0);
+        return present(address, checkPort) ? new Endpoint(address.host(), address.port(), checkPort) : null;
+    }
+
+    private Endpoint address(Node node) {
+        String text = string(node, HOST_PORT);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return parseEndpoint(text.trim());
+        } catch (IllegalArgumentException e) {
+            error(node, node.shown() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** {@code host:port} or {@code [ipv6]:port}, without a check port; range checks are the Endpoint constructor's. */
+    private static Endpoint parseEndpoint(String text) {
+        String host;
+        String port;
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0) {
+                throw new IllegalArgumentException("no closing ']' (expected: [addr]:port)");
+            }
+            if (!text.startsWith(":", close + 1)) {
+                throw new IllegalArgumentException("port: missing (expected: [addr]:port)");
+            }
+            host = text.substring(1, close);
+            port = text.substring(close + 2);
+        } else {
+            int colon = text.lastIndexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("port: missing (expected: " + HOST_PORT + ")");
+            }
+            host = text.substring(0, colon);
+            if (host.indexOf(':') >= 0) {
+                throw new IllegalArgumentException("IPv6 address without brackets (expected: [addr]:port)");
+            }
+            port = text.substring(colon + 1);
+        }
+        if (!PORT_DIGITS.matcher(port).matches()) {
+            throw new IllegalArgumentException("port: " + ConfigUtil.quoteString(port) + " (expected: 1-65535)");
+        }
+        return new Endpoint(host, Integer.parseInt(port), 0);
+    }
+
+    // ---- leaf values
+
+    private String host(Node node) {
+        String host = string(node, HOST);
+        if (host != null && host.isBlank()) {
+            error(node, "empty (expected: " + HOST + ")");
+            return null;
+        }
+        return host;
+    }
+
+    private Protocol protocol(Node node) {
+        return choice(node, "a protocol", Protocol.values(), Protocol::configName);
+    }
+
+    private Balance balance(Node node) {
+        return choice(node, "a balance", Balance.values(), Balance::configName);
+    }
+
+    private <E extends Enum<E>> E choice(Node node, String what, E[] values, Function<E, String> configName) {
+        String accepted = Arrays.stream(values).map(configName).collect(Collectors.joining(", "));
+        String text = string(node, "one of " + accepted);
+        if (text == null) {
+            return null;
+        }
+        for (E value : values) {
+            if (configName.apply(value).equals(text)) {
+                return value;
+            }
+        }
+        error(node, node.shown() + " is not " + what + " (expected one of: " + accepted + ")");
+        return null;
+    }
+
+    private AllowList allowList(Node node) {
+        List<Node> items = list(node, "a list of CIDR blocks such as [\"10.244.0.0/16\", \"::1\"]");
+        if (items == null) {
+            return null;
+        }
+        List<CidrBlock> blocks = each(items, this::cidrBlock);
+        return blocks == null ? null : new AllowList(blocks);
+    }
+
+    private CidrBlock cidrBlock(Node node) {
+        String text = string(node, "a CIDR block such as \"10.244.0.0/16\"");
+        if (text == null) {
+            return null;
+        }
+        try {
+            return CidrBlock.parse(text);
+        } catch (IllegalArgumentException e) {
+            error(node, e.getMessage());
+            return null;
+        }
+    }
+
+    private Duration positiveDuration(Node node) {
+        Duration duration = duration(node);
+        return duration == null ? null : atLeast(node, duration, !duration.isZero() && !duration.isNegative(), "> 0");
+    }
+
+    private Duration nonNegativeDuration(Node node) {
+        Duration duration = duration(node);
+        return duration == null ? null : atLeast(node, duration, !duration.isNegative(), ">= 0");
+    }
+
+    private Duration atLeast(Node node, Duration duration, boolean ok, String expected) {
+        if (!ok) {
+            error(node, node.shown() + " (expected: " + expected + ")");
+            return null;
+        }
+        return duration;
+    }
+
+    private Duration duration(Node node) {
+        try {
+            // Typesafe's own duration syntax, so that units mean what HOCON users expect.
+            return node.value().atKey("d").getDuration("d");
+        } catch (com.typesafe.config.ConfigException e) {
+            error(node, node.shown() + " is not a duration (expected: " + DURATION + ")");
+            return null;
+        }
+    }
+
+    private Integer integer(Node node, int min, int max) {
+        String expected = max == UNBOUNDED ? ">= " + min : min + "-" + max;
+        Long value = longValue(node.value());
+        if (value == null) {
+            error(node, node.shown() + " is not an integer (expected: " + expected + ")");
+            return null;
+        }
+        if (value < min || value > max) {
+            error(node, value + " (expected: " + expected + ")");
+            return null;
+        }
+        return value.intValue();
+    }
+
+    /** Whole numbers, and strings holding one (as HOCON allows, e.g. from a substitution); else null. */
+    private static Long longValue(ConfigValue value) {
+        Object raw = value.unwrapped();
+        if (raw instanceof Integer || raw instanceof Long) {
+            return ((Number) raw).longValue();
+        }
+        if (raw instanceof String text) {
+            try {
+                return Long.parseLong(text.trim());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private String string(Node node, String expected) {
+        if (node.value().valueType() != ConfigValueType.STRING) {
+            error(node, node.shown() + " is not a string (expected: " + expected + ")");
+            return null;
+        }
+        return (String) node.value().unwrapped();
+    }
+
+    private List<Node> list(Node node, String expected) {
+        if (node.value().valueType() != ConfigValueType.LIST) {
+            error(node, node.shown() + " is not a list (expected: " + expected + ")");
+            return null;
+        }
+        ConfigList list = (ConfigList) node.value();
+        List<Node> items = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            items.add(new Node(node.path() + "[" + i + "]", list.get(i)));
+        }
+        return items;
+    }
+
+    /** Reads every item, so that each bad one is reported; null if any was bad. */
+    private static <T> List<T> each(List<Node> items, Function<Node, T> reader) {
+        List<T> result = new ArrayList<>(items.size());
+        for (Node item : items) {
+            result.add(reader.apply(item));
+        }
+        return result.contains(null) ? null : result;
+    }
+
+    // ---- objects and keys
+
+    private Section object(Node node, String expected) {
+        if (node.value().valueType() != ConfigValueType.OBJECT) {
+            error(node, node.shown() + " is not an object (expected: " + expected + ")");
+            return null;
+        }
+        return new Section(node.path(), (ConfigObject) node.value());
+    }
+
+    private Section section(Node node, List<String> keys) {
+        Section section = object(node, "an object with " + String.join(", ", keys));
+        if (section != null) {
+            rejectUnknownKeys(section, keys);
+        }
+        return section;
+    }
+
+    private void rejectUnknownKeys(Section section, List<String> keys) {
+        for (String key : new TreeSet<>(section.keys())) {
+            if (!keys.contains(key)) {
+                error(section.path(key), "unknown key (expected one of: " + String.join(", ", keys) + ")");
+            }
+        }
+    }
+
+    private <T> T required(Section section, String key, String expected, Function<Node, T> reader) {
+        Node node = section.get(key);
+        if (node == null) {
+            error(section.path(key), "missing (expected: " + expected + ")");
+            return null;
+        }
+        return reader.apply(node);
+    }
+
+    private static <T> T optional(Section section, String key, Function<Node, T> reader, T otherwise) {
+        Node node = section.get(key);
+        return node == null ? otherwise : reader.apply(node);
+    }
+
+    // ---- port clashes
+
+    private record Claim(String owner, String host, int port, String path) {
+        boolean clashesWith(Claim other) {
+            return port == other.port
+                    && (host.equals(other.host) || WILDCARD_HOSTS.contains(host)
+                            || WILDCARD_HOSTS.contains(other.host));
+        }
+    }
+
+    private void reportPortClashes() {
+        for (int i = 0; i < claims.size(); i++) {
+            Claim claim = claims.get(i);
+            claims.subList(0, i).stream().filter(claim::clashesWith).findFirst().ifPresent(
+                    earlier -> error(claim.path(), claim.port() + " is already used by " + earlier.owner()));
+        }
+    }
+
+    // ---- helpers
+
+    private void error(Node node, String message) {
+        error(node.path(), message);
+    }
+
+    private void error(String path, String message) {
+        errors.add(new ConfigError(path, message));
+    }
+
+    private static boolean present(Object... values) {
+        return Arrays.stream(values).allMatch(Objects::nonNull);
+    }
+
+    /** A value and the path a user would write to reach it. */
+    private record Node(String path, ConfigValue value) {
+        /** The value as written in HOCON: strings quoted, numbers bare. */
+        String shown() {
+            return value.render(ConfigRenderOptions.concise());
+        }
+    }
+
+    /** An object whose keys are looked up by name. */
+    private record Section(String path, ConfigObject object) {
+        Set<String> keys() {
+            return object.keySet();
+        }
+
+        String path(String key) {
+            String rendered = PLAIN_KEY.matcher(key).matches() ? key : ConfigUtil.quoteString(key);
+            return path.isEmpty() ? rendered : path + "." + rendered;
+        }
+
+        /** The key's value, or null if it is not set. */
+        Node get(String key) {
+            ConfigValue value = object.get(key);
+            return value == null ? null : new Node(path(key), value);
+        }
+
+        /** A key reference.conf always sets, so a user can only change its value (even to null). */
+        Node preset(String key) {
+            Node node = get(key);
+            if (node == null) {
+                throw new IllegalStateException(REFERENCE_RESOURCE + " does not set " + path(key));
+            }
+            return node;
+        }
+    }
+}

@@ -1,0 +1,557 @@
+package dev.wharf.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wharf.access.AllowList;
+import dev.wharf.access.CidrBlock;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigParserTest {
+    private static final String ORIGIN = "test.conf";
+    private static final String LISTENER_KEYS = "port, host, protocol, allow, connect-timeout, idle-timeout,"
+            + " drain-timeout, max-connections, max-connections-per-source, upstream";
+
+    // ---- valid configs
+
+    @Test
+    void fullConfigIsReadIntoRecordsWithDefaultsInheritedAndOverridden() throws ConfigException {
+        // given
+        String hocon = """
+                wharf {
+                  admin { host = "127.0.0.1", port = 9000 }
+                  shutdown-delay = 0s
+                  defaults {
+                    host = "10.0.0.1"
+                    connect-timeout = 2s
+                    idle-timeout = 10m
+                    drain-timeout = 0s
+                    max-connections = 500
+                    max-connections-per-source = 20
+                    allow = ["10.244.0.0/16"]
+                    balance = least-connections
+                  }
+                  listeners {
+                    redis {
+                      port = 16379
+                      upstream.endpoints = ["redis.example:6379"]
+                    }
+                    pg {
+                      port = 15432
+                      host = "::"
+                      protocol = tcp
+                      allow = ["10.0.0.0/8", "::1"]
+                      connect-timeout = 500ms
+                      idle-timeout = 2h
+                      drain-timeout = 1m
+                      max-connections = 100
+                      max-connections-per-source = 5
+                      upstream {
+                        endpoints = [
+                          "127.0.0.1:5432",
+                          "[::1]:5433",
+                          "db.example:5434",
+                          { address = "10.0.0.5:5435", check-port = 8008 },
+                          { address = "[2001:db8::7]:5436" }
+                        ]
+                        balance = first-healthy
+                      }
+                    }
+                  }
+                }
+                """;
+
+        // when
+        WharfConfig config = ConfigParser.parse(hocon, ORIGIN);
+
+        // then
+        ListenerConfig pg = new ListenerConfig("pg", "::", 15432, Protocol.TCP, allow("10.0.0.0/8", "::1"),
+                new UpstreamConfig(List.of(
+                        new Endpoint("127.0.0.1", 5432, 0),
+                        new Endpoint("::1", 5433, 0),
+                        new Endpoint("db.example", 5434, 0),
+                        new Endpoint("10.0.0.5", 5435, 8008),
+                        new Endpoint("2001:db8::7", 5436, 0)), Balance.FIRST_HEALTHY),
+                Duration.ofMillis(500), Duration.ofHours(2), Duration.ofMinutes(1), 100, 5);
+        ListenerConfig redis = new ListenerConfig("redis", "10.0.0.1", 16379, Protocol.TCP, allow("10.244.0.0/16"),
+                new UpstreamConfig(List.of(new Endpoint("redis.example", 6379, 0)), Balance.LEAST_CONNECTIONS),
+                Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20);
+        assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000), Duration.ZERO,
+                Map.of("pg", pg, "redis", redis)), config);
+        assertEquals(List.of("pg", "redis"), List.copyOf(config.listeners().keySet()));
+        assertEquals(List.of("10.0.0.0/8", "::1"), config.listeners().get("pg").allow().asStrings());
+    }
+
+    @Test
+    void omittedSettingsComeFromReferenceConf() throws ConfigException {
+        // given
+        String hocon = """
+                wharf.listeners.pg { port = 15432, upstream.endpoints = ["127.0.0.1:5432"] }
+                """;
+
+        // when
+        WharfConfig config = ConfigParser.parse(hocon, ORIGIN);
+
+        // then
+        assertEquals(new AdminConfig("0.0.0.0", 9901), config.admin());
+        assertEquals(Duration.ofSeconds(5), config.shutdownDelay());
+        assertEquals(new ListenerConfig("pg", "0.0.0.0", 15432, Protocol.TCP, AllowList.NOBODY,
+                new UpstreamConfig(List.of(new Endpoint("127.0.0.1", 5432, 0)), Balance.ROUND_ROBIN),
+                Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(30), 10000, 0),
+                config.listeners().get("pg"));
+    }
+
+    @Test
+    void emptyConfigHasNoListeners() throws ConfigException {
+        // when
+        WharfConfig config = ConfigParser.parse("", ORIGIN);
+
+        // then
+        assertEquals(Map.of(), config.listeners());
+    }
+
+    @Test
+    void builtInDefaultForwardsFourLocalServicesToLoopbackOnly() {
+        // when
+        WharfConfig config = ConfigParser.builtInDefault();
+
+        // then
+        assertEquals(new AdminConfig("0.0.0.0", 9901), config.admin());
+        assertEquals(List.of("kafka", "opensearch", "postgres", "redis"), List.copyOf(config.listeners().keySet()));
+        assertLaptopListener(config.listeners().get("postgres"), 15432, "127.0.0.1:5432");
+        assertLaptopListener(config.listeners().get("redis"), 16379, "127.0.0.1:6379");
+        assertLaptopListener(config.listeners().get("kafka"), 19092, "127.0.0.1:9092");
+        assertLaptopListener(config.listeners().get("opensearch"), 19200, "127.0.0.1:9200");
+    }
+
+    private static void assertLaptopListener(ListenerConfig listener, int port, String upstream) {
+        assertEquals(port, listener.port(), listener.name());
+        assertEquals(Protocol.TCP, listener.protocol(), listener.name());
+        assertEquals(List.of(upstream), listener.upstream().endpoints().stream().map(Endpoint::address).toList());
+        assertEquals(List.of("127.0.0.0/8", "::1/128"), listener.allow().asStrings(), listener.name());
+    }
+
+    @Test
+    void parseFileFollowsSymbolicLinks(@TempDir Path dir) throws IOException, ConfigException {
+        // given
+        Path file = Files.writeString(dir.resolve("wharf.conf"),
+                "wharf.listeners.pg { port = 15432, upstream.endpoints = [\"127.0.0.1:5432\"] }");
+        Path link = Files.createSymbolicLink(dir.resolve("current.conf"), file);
+
+        // when
+        WharfConfig config = ConfigParser.parseFile(link);
+
+        // then
+        assertEquals(15432, config.listeners().get("pg").port());
+    }
+
+    @Test
+    void parseFileNamesTheFileInSyntaxErrors(@TempDir Path dir) throws IOException {
+        // given
+        Path file = Files.writeString(dir.resolve("wharf.conf"), "wharf {\n  admin.port = }\n");
+
+        // when
+        List<ConfigError> errors = assertThrows(ConfigException.class, () -> ConfigParser.parseFile(file)).errors();
+
+        // then
+        assertEquals(1, errors.size());
+        assertEquals("wharf", errors.get(0).path());
+        assertTrue(errors.get(0).message().startsWith(file + ": 2: Expecting a value but got wrong token: '}'"),
+                errors.get(0).message());
+    }
+
+    @Test
+    void missingFileIsAnErrorAtItsPath(@TempDir Path dir) {
+        // given
+        Path file = dir.resolve("nope.conf");
+
+        // when
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigParser.parseFile(file));
+
+        // then
+        assertEquals(List.of(new ConfigError(file.toString(), "cannot read: no such file")), e.errors());
+    }
+
+    // ---- invalid configs: every error at its path, with what was expected
+
+    @Test
+    void syntaxErrorKeepsTypesafesMessageWithTheLine() {
+        // given
+        String hocon = """
+                wharf {
+                  listeners {
+                    pg { port = 15432
+                  }
+                }
+                """;
+
+        // when
+        List<ConfigError> errors = assertThrows(ConfigException.class, () -> ConfigParser.parse(hocon, ORIGIN))
+                .errors();
+
+        // then
+        assertEquals(1, errors.size());
+        assertEquals("wharf", errors.get(0).path());
+        assertTrue(errors.get(0).message().startsWith("test.conf: 6: "), errors.get(0).message());
+    }
+
+    @Test
+    void environmentVariablesAreNotSubstituted() {
+        // when
+        List<String> errors = errorsOf("wharf.admin.host = ${HOME}");
+
+        // then
+        assertEquals(List.of("wharf: test.conf: 1: Could not resolve substitution to a value: ${HOME}"), errors);
+    }
+
+    @Test
+    void unknownKeysAreErrorsAtEveryLevel() {
+        // given
+        String hocon = """
+                akka.loglevel = DEBUG
+                wharf {
+                  uptime = 1
+                  admin { prot = 9901 }
+                  defaults { max-conections = 5 }
+                  listeners.pg {
+                    port = 15432
+                    uptream = 1
+                    upstream {
+                      endpoints = [{ address = "127.0.0.1:5432", checkport = 8008 }]
+                      balanse = round-robin
+                    }
+                  }
+                }
+                """;
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        assertEquals(List.of(
+                "akka: unknown key (expected one of: wharf)",
+                "wharf.uptime: unknown key (expected one of: admin, shutdown-delay, defaults, listeners)",
+                "wharf.admin.prot: unknown key (expected one of: host, port)",
+                "wharf.defaults.max-conections: unknown key (expected one of: host, connect-timeout, idle-timeout,"
+                        + " drain-timeout, max-connections, max-connections-per-source, allow, balance)",
+                "wharf.listeners.pg.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
+                "wharf.listeners.pg.upstream.balanse: unknown key (expected one of: endpoints, balance)",
+                "wharf.listeners.pg.upstream.endpoints[0].checkport: unknown key (expected one of: address,"
+                        + " check-port)"), errors);
+    }
+
+    @Test
+    void badCidrBlocksAreReportedPerEntry() {
+        // when
+        List<String> errors = errorsOf(pg("allow = [\"10.0.0.0/8\", \"10.0.0.0/33\", \"localhost\"]"));
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.pg.allow[1]: \"10.0.0.0/33\" is not a CIDR block (prefix expected: 0-32)",
+                "wharf.listeners.pg.allow[2]: \"localhost\" is not a CIDR block (expected: an IP address,"
+                        + " optionally with /prefix)"), errors);
+    }
+
+    @Test
+    void listenerPortMustBeBetween1And65535() {
+        // given
+        String hocon = """
+                wharf.listeners {
+                  a { port = 0, upstream.endpoints = ["127.0.0.1:1"] }
+                  b { port = 70000, upstream.endpoints = ["127.0.0.1:1"] }
+                }
+                """;
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.a.port: 0 (expected: 1-65535)",
+                "wharf.listeners.b.port: 70000 (expected: 1-65535)"), errors);
+    }
+
+    @Test
+    void adminPortMayBeZeroButNotOutOfRange() throws ConfigException {
+        // when
+        int ephemeral = ConfigParser.parse("wharf.admin.port = 0", ORIGIN).admin().port();
+        List<String> errors = errorsOf("wharf.admin.port = 70000");
+
+        // then
+        assertEquals(0, ephemeral);
+        assertEquals(List.of("wharf.admin.port: 70000 (expected: 0-65535)"), errors);
+    }
+
+    @Test
+    void samePortOnOverlappingHostsIsReportedOnTheLaterListener() {
+        // given
+        String hocon = """
+                wharf.listeners {
+                  a { port = 15432, host = "127.0.0.1", upstream.endpoints = ["127.0.0.1:1"] }
+                  b { port = 15432, host = "127.0.0.1", upstream.endpoints = ["127.0.0.1:1"] }
+                  c { port = 15432, host = "::", upstream.endpoints = ["127.0.0.1:1"] }
+                }
+                """;
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.b.port: 15432 is already used by listener \"a\"",
+                "wharf.listeners.c.port: 15432 is already used by listener \"a\""), errors);
+    }
+
+    @Test
+    void samePortOnDistinctHostsIsAllowed() throws ConfigException {
+        // given
+        String hocon = """
+                wharf.listeners {
+                  a { port = 15432, host = "127.0.0.1", upstream.endpoints = ["127.0.0.1:1"] }
+                  b { port = 15432, host = "10.0.0.1", upstream.endpoints = ["127.0.0.1:1"] }
+                }
+                """;
+
+        // when
+        WharfConfig config = ConfigParser.parse(hocon, ORIGIN);
+
+        // then
+        assertEquals(2, config.listeners().size());
+    }
+
+    @Test
+    void listenerOnTheAdminPortIsAnError() {
+        // when
+        List<String> errors = errorsOf(pg("port = 9901, host = \"127.0.0.1\""));
+
+        // then
+        assertEquals(List.of("wharf.listeners.pg.port: 9901 is already used by the admin server (wharf.admin.port)"),
+                errors);
+    }
+
+    @Test
+    void badDurationsNameTheirPath() {
+        // given
+        String hocon = """
+                wharf.shutdown-delay = -1s
+                wharf.defaults.idle-timeout = 5 parsecs
+                """ + pg("connect-timeout = 0s, drain-timeout = [1]");
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        assertEquals(List.of(
+                "wharf.shutdown-delay: \"-1s\" (expected: >= 0)",
+                "wharf.defaults.idle-timeout: \"5 parsecs\" is not a duration (expected: a duration such as 500ms,"
+                        + " 30s, 5m, 1h)",
+                "wharf.listeners.pg.connect-timeout: \"0s\" (expected: > 0)",
+                "wharf.listeners.pg.drain-timeout: [1] is not a duration (expected: a duration such as 500ms, 30s,"
+                        + " 5m, 1h)"), errors);
+    }
+
+    @Test
+    void wrongTypesSayWhatWasExpected() {
+        // when
+        List<String> errors = errorsOf(pg("port = \"abc\", allow = \"10.0.0.0/8\", host = 42, max-connections = 1.5"));
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.pg.port: \"abc\" is not an integer (expected: 1-65535)",
+                "wharf.listeners.pg.host: 42 is not a string (expected: an IP address or a host name)",
+                "wharf.listeners.pg.allow: \"10.0.0.0/8\" is not a list (expected: a list of CIDR blocks such as"
+                        + " [\"10.244.0.0/16\", \"::1\"])",
+                "wharf.listeners.pg.max-connections: 1.5 is not an integer (expected: >= 1)"), errors);
+    }
+
+    @Test
+    void limitsMustBeInRange() {
+        // when
+        List<String> errors = errorsOf("wharf.defaults { max-connections = 0, max-connections-per-source = -1 }");
+
+        // then
+        assertEquals(List.of(
+                "wharf.defaults.max-connections: 0 (expected: >= 1)",
+                "wharf.defaults.max-connections-per-source: -1 (expected: >= 0)"), errors);
+    }
+
+    @Test
+    void malformedEndpointsAreReportedPerEntry() {
+        // given
+        String endpoints = """
+                upstream.endpoints = [
+                  "db.example",
+                  "db.example:70000",
+                  "::1:5432",
+                  "[::1]",
+                  ":5432",
+                  "db.example:abc",
+                  5432,
+                  { check-port = 0 }
+                ]
+                """;
+
+        // when
+        List<String> errors = errorsOf(pg(endpoints));
+
+        // then
+        String at = "wharf.listeners.pg.upstream.endpoints";
+        assertEquals(List.of(
+                at + "[0]: \"db.example\": port: missing (expected: host:port, IPv6 as [addr]:port)",
+                at + "[1]: \"db.example:70000\": port: 70000 (expected: 1-65535)",
+                at + "[2]: \"::1:5432\": IPv6 address without brackets (expected: [addr]:port)",
+                at + "[3]: \"[::1]\": port: missing (expected: [addr]:port)",
+                at + "[4]: \":5432\": host: empty (expected: an IP address or a DNS name)",
+                at + "[5]: \"db.example:abc\": port: \"abc\" (expected: 1-65535)",
+                at + "[6]: 5432 is not an endpoint (expected: \"host:port\" or { address = \"host:port\","
+                        + " check-port = 8008 })",
+                at + "[7].address: missing (expected: host:port, IPv6 as [addr]:port)",
+                at + "[7].check-port: 0 (expected: 1-65535)"), errors);
+    }
+
+    @Test
+    void unknownProtocolListsTheAcceptedOnes() {
+        // when
+        List<String> errors = errorsOf(pg("protocol = udp"));
+
+        // then
+        assertEquals(List.of("wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp)"), errors);
+    }
+
+    @Test
+    void unknownBalanceListsTheAcceptedOnes() {
+        // when
+        List<String> errors = errorsOf("wharf.defaults.balance = random\n" + pg("upstream.balance = fastest"));
+
+        // then
+        String expected = " (expected one of: round-robin, least-connections, first-healthy)";
+        assertEquals(List.of(
+                "wharf.defaults.balance: \"random\" is not a balance" + expected,
+                "wharf.listeners.pg.upstream.balance: \"fastest\" is not a balance" + expected), errors);
+    }
+
+    @Test
+    void listenerNamesMustBeDnsLabels() {
+        // given
+        String tooLong = "a".repeat(64);
+        String body = " { port = %d, upstream.endpoints = [\"127.0.0.1:1\"] }\n";
+        String hocon = "wharf.listeners {\n"
+                + "\"Postgres\"" + body.formatted(1)
+                + "\"-pg\"" + body.formatted(2)
+                + "\"pg.main\"" + body.formatted(3)
+                + tooLong + body.formatted(4)
+                + "\"" + "b".repeat(63) + "\"" + body.formatted(5)
+                + "}";
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        String expected = " is not a valid listener name (expected: lowercase letters, digits and '-', starting"
+                + " and ending with a letter or digit, at most 63 characters)";
+        assertEquals(List.of(
+                "wharf.listeners.-pg: \"-pg\"" + expected,
+                "wharf.listeners.Postgres: \"Postgres\"" + expected,
+                "wharf.listeners." + tooLong + ": \"" + tooLong + "\"" + expected,
+                "wharf.listeners.\"pg.main\": \"pg.main\"" + expected), errors);
+    }
+
+    @Test
+    void portAndUpstreamAreRequired() {
+        // when
+        List<String> errors = errorsOf("wharf.listeners.pg { host = \"127.0.0.1\" }");
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.pg.port: missing (expected: 1-65535)",
+                "wharf.listeners.pg.upstream: missing (expected: { endpoints = [\"host:port\", ...] })"), errors);
+    }
+
+    @Test
+    void endpointsAreRequiredAndNotEmpty() {
+        // given
+        String hocon = """
+                wharf.listeners {
+                  a { port = 1, upstream {} }
+                  b { port = 2, upstream.endpoints = [] }
+                }
+                """;
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.a.upstream.endpoints: missing (expected: at least one host:port)",
+                "wharf.listeners.b.upstream.endpoints: empty (expected: at least one host:port)"), errors);
+    }
+
+    @Test
+    void everyErrorInAFileIsReportedAtOnce() {
+        // given
+        String hocon = """
+                wharf {
+                  admin.port = -1
+                  defaults.allow = ["10.0.0.0/8", "hello"]
+                  listeners {
+                    a { port = 15432, upstream.endpoints = ["db:5432"] }
+                    b { port = 15432, protocol = udp, upstream.endpoints = ["db"] }
+                    c { port = 70000, idle-timeout = forever, uptream {} }
+                  }
+                }
+                """;
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        assertEquals(List.of(
+                "wharf.admin.port: -1 (expected: 0-65535)",
+                "wharf.defaults.allow[1]: \"hello\" is not a CIDR block (expected: an IP address, optionally with"
+                        + " /prefix)",
+                "wharf.listeners.b.protocol: \"udp\" is not a protocol (expected one of: tcp)",
+                "wharf.listeners.b.upstream.endpoints[0]: \"db\": port: missing (expected: host:port, IPv6 as"
+                        + " [addr]:port)",
+                "wharf.listeners.c.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
+                "wharf.listeners.c.port: 70000 (expected: 1-65535)",
+                "wharf.listeners.c.upstream: missing (expected: { endpoints = [\"host:port\", ...] })",
+                "wharf.listeners.c.idle-timeout: \"forever\" is not a duration (expected: a duration such as 500ms,"
+                        + " 30s, 5m, 1h)",
+                "wharf.listeners.b.port: 15432 is already used by listener \"a\""), errors);
+    }
+
+    @Test
+    void exceptionMessageListsOneErrorPerLine() {
+        // when
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigParser.parse(pg("port = 0, protocol = udp"), ORIGIN));
+
+        // then
+        assertEquals("wharf.listeners.pg.port: 0 (expected: 1-65535)\n"
+                + "wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp)", e.getMessage());
+    }
+
+    /** A valid listener "pg", changed by {@code overrides} (later keys win in HOCON). */
+    private static String pg(String overrides) {
+        return "wharf.listeners.pg {\n  port = 15432\n  upstream.endpoints = [\"127.0.0.1:5432\"]\n"
+                + overrides + "\n}\n";
+    }
+
+    private static List<String> errorsOf(String hocon) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigParser.parse(hocon, ORIGIN));
+        return e.errors().stream().map(ConfigError::toString).toList();
+    }
+
+    private static AllowList allow(String... blocks) {
+        return new AllowList(Arrays.stream(blocks).map(CidrBlock::parse).toList());
+    }
+}

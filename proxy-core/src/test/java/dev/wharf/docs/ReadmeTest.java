@@ -1,0 +1,67 @@
+package dev.wharf.docs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.wharf.config.Balance;
+import dev.wharf.config.Endpoint;
+import dev.wharf.config.UpstreamConfig;
+import dev.wharf.metrics.WharfMetrics;
+import dev.wharf.upstream.UpstreamPool;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** Keeps the README's configuration reference and metrics list true to the code. */
+class ReadmeTest {
+    private static final Path README = Path.of("..", "README.md");
+
+    private static String section(String readme, String name) {
+        String begin = "<!-- " + name + ": begin -->";
+        String end = "<!-- " + name + ": end -->";
+        int from = readme.indexOf(begin);
+        int to = readme.indexOf(end);
+        if (from < 0 || to < from) {
+            throw new AssertionError("README.md has no section between " + begin + " and " + end);
+        }
+        return readme.substring(from + begin.length(), to).strip();
+    }
+
+    @Test
+    void theConfigurationReferenceIsReferenceConf() throws Exception {
+        String readme = Files.readString(README);
+        String reference;
+        try (InputStream in = WharfMetrics.class.getClassLoader().getResourceAsStream("reference.conf")) {
+            reference = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+        }
+        assertEquals("```hocon\n" + reference + "\n```", section(readme, "reference.conf"),
+                "README.md's configuration reference differs from proxy-core/src/main/resources/reference.conf");
+    }
+
+    @Test
+    void theMetricsTableListsExactlyWhatWharfExports() throws Exception {
+        // given every wharf meter registered, as a running listener with an endpoint has them
+        WharfMetrics metrics = new WharfMetrics();
+        UpstreamPool.create(new UpstreamConfig(List.of(new Endpoint("127.0.0.1", 1, 0)), Balance.ROUND_ROBIN),
+                null, metrics.listener("pg"));
+        Set<String> exported = new TreeSet<>();
+        Matcher type = Pattern.compile("(?m)^# TYPE (wharf_\\w+) ").matcher(metrics.scrape());
+        while (type.find()) {
+            exported.add(type.group(1));
+        }
+        // Micrometer adds a _max gauge to every timer; the README says so once instead of per row.
+        exported.removeIf(name -> name.endsWith("_max") && exported.contains(name.substring(0, name.length() - 4)));
+        Set<String> documented = new TreeSet<>();
+        Matcher row = Pattern.compile("(?m)^\\| `(wharf_\\w+)` \\|").matcher(section(Files.readString(README), "metrics"));
+        while (row.find()) {
+            documented.add(row.group(1));
+        }
+        assertEquals(exported, documented, "README.md's metrics table differs from what Wharf exports");
+    }
+}

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 
 /**
  * Moves bytes from its channel to the peer channel of the same {@link Session}; one instance sits
@@ -43,7 +44,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         }
         peer.flush();
         if (peer.isWritable()) {
-            ctx.read();
+            readMore(ctx.channel());
         }
     }
 
@@ -51,9 +52,21 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         Channel peer = session.peer(clientSide);
         if (ctx.channel().isWritable() && peer != null) {
-            peer.read();
+            readMore(peer);
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * Asks for the next read, unless the channel has seen EOF: there is nothing left to read, and
+     * Netty 4.2's epoll transport closes a half-closed channel when a read re-arms an fd it has
+     * already dropped from epoll (EpollIoHandler deletes the fd when its interest set becomes
+     * empty, then fails the next epoll_ctl MOD with ENOENT) — losing what is queued the other way.
+     */
+    private static void readMore(Channel channel) {
+        if (!(channel instanceof DuplexChannel duplex) || !duplex.isInputShutdown()) {
+            channel.read();
+        }
     }
 
     @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -55,8 +56,10 @@ class BackpressureIT {
             double peak = samplePeakDirectMemory(wharf, writer);
             // then everything arrived, and Wharf never held more than a bounded amount
             assertNull(failure.get());
-            assertEquals('k', client.getInputStream().read());
+            int reply = client.getInputStream().read();
+            assertEquals(List.of(), slow.errors());
             assertEquals(total, consumed.get());
+            assertEquals('k', reply);
             System.out.printf("direct memory peak: %.1f MiB%n", peak / (1 << 20));
             assertTrue(peak < BOUND_BYTES, "direct memory peaked at " + peak + " bytes");
         }

@@ -25,6 +25,7 @@ public final class TestUpstream implements AutoCloseable {
     private final AtomicInteger accepted = new AtomicInteger();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
+    private final List<Throwable> errors = new CopyOnWriteArrayList<>();
 
     private TestUpstream(Handler handler) throws IOException {
         server = new ServerSocket();
@@ -39,7 +40,8 @@ public final class TestUpstream implements AutoCloseable {
                         try (socket) {
                             handler.handle(socket);
                         } catch (IOException | InterruptedException e) {
-                            // the peer went away or the test is over: nothing to report
+                            // Usually the peer went away or the test is over; kept for tests that care.
+                            errors.add(e);
                         } finally {
                             open.remove(socket);
                         }
@@ -80,6 +82,11 @@ public final class TestUpstream implements AutoCloseable {
     /** Connections accepted so far. */
     public int accepted() {
         return accepted.get();
+    }
+
+    /** What the per-connection handlers threw, in order. */
+    public List<Throwable> errors() {
+        return errors;
     }
 
     /** Connections open now. */

@@ -74,16 +74,31 @@ final class Listener {
      * Blocks, so call it off the event loops.
      */
     void drain(Duration timeout, CloseReason reasonForTheRest) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!state.sessions().isEmpty() && System.nanoTime() < deadline) {
-            sleep(50);
-        }
-        if (!state.sessions().isEmpty()) {
+        if (!awaitNoSessions(timeout)) {
             LOG.atInfo().addKeyValue("listener", state.name()).addKeyValue("sessions", state.sessions().size())
                     .log("drain timeout reached, closing the remaining sessions");
-            state.closeSessions(reasonForTheRest);
+            closeRemaining(reasonForTheRest);
         }
         state.pool().close();
+    }
+
+    /**
+     * Closes every live session with {@code reason} and waits briefly until they have ended, so
+     * that an event-loop shutdown right after cannot close them first under another name.
+     */
+    void closeRemaining(CloseReason reason) {
+        state.closeSessions(reason);
+        if (!awaitNoSessions(Duration.ofSeconds(5))) {
+            LOG.warn("listener {}: {} session(s) still open 5 s after being closed", state.name(), state.sessions().size());
+        }
+    }
+
+    private boolean awaitNoSessions(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!state.sessions().isEmpty() && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        return state.sessions().isEmpty();
     }
 
     private static void sleep(long millis) {

@@ -240,10 +240,8 @@ public final class WharfServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         stopping = true;
-        listeners.values().forEach(l -> {
-            l.stopAccepting();
-            l.state.closeSessions(CloseReason.SHUTDOWN);
-        });
+        listeners.values().forEach(Listener::stopAccepting);
+        listeners.values().forEach(l -> l.closeRemaining(CloseReason.SHUTDOWN));
         if (admin != null) {
             admin.close();
         }

@@ -30,341 +30,341 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public abstract class ChildProcess implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
 
-  public static final String HOST = "127.0.0.1";
+    public static final String HOST = "127.0.0.1";
 
-  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
-  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
-  private static final int PORT_ATTEMPTS = 5;
-  private static final int LOG_TAIL_LINES = 40;
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+    private static final int PORT_ATTEMPTS = 5;
+    private static final int LOG_TAIL_LINES = 40;
 
-  private final String name;
-  // Volatile: the shutdown hook reads them without the lock.
-  private volatile Path dir;
-  private volatile Path log;
-  private int port;
-  private volatile Process process;
-  private Thread shutdownHook;
-  private String ownerContextId;
+    private final String name;
+    // Volatile: the shutdown hook reads them without the lock.
+    private volatile Path dir;
+    private volatile Path log;
+    private int port;
+    private volatile Process process;
+    private Thread shutdownHook;
+    private String ownerContextId;
 
-  protected ChildProcess(String name) {
-    this.name = name;
-  }
-
-  // ---- what a concrete server supplies ----
-
-  /** Runs once per temporary directory, before the first launch (e.g. initdb). */
-  protected void prepare(Path dir) throws Exception {}
-
-  /** The command line that runs the server in the foreground on {@code port}. */
-  protected abstract List<String> command(Path dir, int port);
-
-  /** Returns normally once the server serves requests; throws while it does not yet. */
-  protected abstract void probe() throws Exception;
-
-  /** Asks the server to shut down cleanly; {@link #stop()} waits for the exit and kills it if it hangs. */
-  protected void requestStop(Process process) throws Exception {
-    process.destroy();
-  }
-
-  /** Called after the process has exited, to drop client state such as cached connections. */
-  protected void stopped() {}
-
-  // ---- lifecycle ----
-
-  /**
-   * Starts the server and waits until it serves requests. Does nothing if it is running. After
-   * {@link #stop()} or {@link #kill()} it starts again on the same port, so clients (a proxy under
-   * test) configured with that port reach it again.
-   */
-  public synchronized void start() {
-    if (isRunning()) {
-      return;
+    protected ChildProcess(String name) {
+        this.name = name;
     }
-    try {
-      if (dir == null) {
-        dir = Files.createTempDirectory("wharf-" + name + "-");
-        log = dir.resolve("server.log");
-        Files.createFile(log);
-        registerShutdownHook();
-        prepare(dir);
-      }
-      // A fixed port (a restart) is kept even if taken: moving would strand the clients using it.
-      boolean fixedPort = port != 0;
-      for (int attempt = 1; ; attempt++) {
-        if (!fixedPort) {
-          port = freePort();
+
+    // ---- what a concrete server supplies ----
+
+    /** Runs once per temporary directory, before the first launch (e.g. initdb). */
+    protected void prepare(Path dir) throws Exception {}
+
+    /** The command line that runs the server in the foreground on {@code port}. */
+    protected abstract List<String> command(Path dir, int port);
+
+    /** Returns normally once the server serves requests; throws while it does not yet. */
+    protected abstract void probe() throws Exception;
+
+    /** Asks the server to shut down cleanly; {@link #stop()} waits for the exit and kills it if it hangs. */
+    protected void requestStop(Process process) throws Exception {
+        process.destroy();
+    }
+
+    /** Called after the process has exited, to drop client state such as cached connections. */
+    protected void stopped() {}
+
+    // ---- lifecycle ----
+
+    /**
+     * Starts the server and waits until it serves requests. Does nothing if it is running. After
+     * {@link #stop()} or {@link #kill()} it starts again on the same port, so clients (a proxy under
+     * test) configured with that port reach it again.
+     */
+    public synchronized void start() {
+        if (isRunning()) {
+            return;
         }
-        long logOffset = Files.size(log);
-        launch();
         try {
-          awaitReady();
-          return;
-        } catch (StartupException e) {
-          kill();
-          // Another process may grab the port between freePort() and the server's bind: retry.
-          if (fixedPort || !logSince(logOffset).contains("Address already in use") || attempt == PORT_ATTEMPTS) {
-            throw e;
-          }
+            if (dir == null) {
+                dir = Files.createTempDirectory("wharf-" + name + "-");
+                log = dir.resolve("server.log");
+                Files.createFile(log);
+                registerShutdownHook();
+                prepare(dir);
+            }
+            // A fixed port (a restart) is kept even if taken: moving would strand the clients using it.
+            boolean fixedPort = port != 0;
+            for (int attempt = 1; ; attempt++) {
+                if (!fixedPort) {
+                    port = freePort();
+                }
+                long logOffset = Files.size(log);
+                launch();
+                try {
+                    awaitReady();
+                    return;
+                } catch (StartupException e) {
+                    kill();
+                    // Another process may grab the port between freePort() and the server's bind: retry.
+                    if (fixedPort || !logSince(logOffset).contains("Address already in use") || attempt == PORT_ATTEMPTS) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            StartupException failure = e instanceof StartupException se
+                    ? se
+                    : new StartupException(name + " failed to start: " + e + logTailForMessage(), e);
+            close();
+            throw failure;
         }
-      }
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      StartupException failure = e instanceof StartupException se
-          ? se
-          : new StartupException(name + " failed to start: " + e + logTailForMessage(), e);
-      close();
-      throw failure;
     }
-  }
 
-  /** Shuts the server down cleanly and waits for it to exit; its files stay for a later {@link #start()}. */
-  public synchronized void stop() {
-    Process p = process;
-    if (p == null) {
-      return;
-    }
-    try {
-      if (p.isAlive()) {
-        requestStop(p);
-      }
-      if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new IllegalStateException(name + " did not stop within " + STOP_TIMEOUT);
-      }
-    } catch (Exception e) {
-      kill();
-      throw new IllegalStateException(name + " did not stop cleanly; killed it" + logTailForMessage(), e);
-    }
-    kill(); // reaps leftover descendants, if any, and resets state
-  }
-
-  /** Kills the server's whole process tree at once (SIGKILL), like a crash or a lost host. */
-  public synchronized void kill() {
-    killTree(process);
-    process = null;
-    stopped();
-  }
-
-  /**
-   * Kills the server and deletes its temporary directory. Safe to call more than once. No graceful
-   * shutdown first: the files are deleted anyway, and SIGKILL of the whole tree is quickest and
-   * leaves nothing behind, however the test left the server.
-   */
-  @Override
-  public synchronized void close() {
-    kill();
-    deleteDir();
-    port = 0;
-    if (shutdownHook != null) {
-      try {
-        Runtime.getRuntime().removeShutdownHook(shutdownHook);
-      } catch (IllegalStateException shuttingDown) {
-        // The hook is running or about to: it does the same cleanup.
-      }
-      shutdownHook = null;
-    }
-  }
-
-  @Override
-  public void beforeAll(ExtensionContext context) {
-    // JUnit also calls this for @Nested classes; only the outermost class owns the server.
-    synchronized (this) {
-      if (ownerContextId == null) {
-        ownerContextId = context.getUniqueId();
-      }
-    }
-    start();
-  }
-
-  @Override
-  public synchronized void afterAll(ExtensionContext context) {
-    if (context.getUniqueId().equals(ownerContextId)) {
-      ownerContextId = null;
-      close();
-    }
-  }
-
-  // ---- state ----
-
-  public final String host() {
-    return HOST;
-  }
-
-  /** The port the server listens on; kept across {@link #stop()}/{@link #start()}. */
-  public final synchronized int port() {
-    if (port == 0) {
-      throw new IllegalStateException(name + " has not been started");
-    }
-    return port;
-  }
-
-  public final boolean isRunning() {
-    Process p = process;
-    return p != null && p.isAlive();
-  }
-
-  /** The temporary directory that holds the server's files; deleted by {@link #close()}. */
-  public final synchronized Path dir() {
-    if (dir == null) {
-      throw new IllegalStateException(name + " has not been started");
-    }
-    return dir;
-  }
-
-  /** The last {@code lines} lines of the server's output, for a failing test's message. */
-  public final synchronized String logTail(int lines) {
-    if (log == null || !Files.exists(log)) {
-      return "";
-    }
-    try {
-      List<String> all = new String(Files.readAllBytes(log), StandardCharsets.UTF_8).lines().toList();
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(cannot read " + log + ": " + e + ")";
-    }
-  }
-
-  // ---- helpers for subclasses ----
-
-  /** Runs a short helper command (e.g. initdb) to completion, appending its output to the server log. */
-  protected final void run(List<String> command, Duration timeout) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .start();
-    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      killTree(p);
-      throw new IOException(String.join(" ", command) + " did not finish within " + timeout);
-    }
-    if (p.exitValue() != 0) {
-      throw new IOException(String.join(" ", command) + " exited with " + p.exitValue());
-    }
-  }
-
-  /**
-   * Finds an executable, first in {@code preferredDirs} (in order), then on PATH. A missing binary
-   * fails loudly rather than skipping: a skipped integration suite looks green while testing nothing.
-   */
-  protected static Path findBinary(String binary, String debianPackage, List<Path> preferredDirs) {
-    Stream<Path> pathDirs = Stream.of(Optional.ofNullable(System.getenv("PATH")).orElse("").split(File.pathSeparator))
-        .filter(s -> !s.isEmpty())
-        .map(Path::of);
-    return Stream.concat(preferredDirs.stream(), pathDirs)
-        .map(d -> d.resolve(binary))
-        .filter(Files::isExecutable)
-        .findFirst()
-        .orElseThrow(() -> new IllegalStateException(binary + " not found"
-            + (preferredDirs.isEmpty() ? "" : " in " + preferredDirs + " or")
-            + " on PATH: install the Debian package " + debianPackage
-            + " (apt-get install -y " + debianPackage + ")"));
-  }
-
-  protected static boolean runningAsRoot() {
-    return "root".equals(ProcessHandle.current().info().user().orElse(System.getProperty("user.name")));
-  }
-
-  // ---- internals ----
-
-  private void launch() throws IOException {
-    process = new ProcessBuilder(command(dir, port))
-        .directory(dir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .start();
-  }
-
-  private void awaitReady() throws InterruptedException {
-    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-    Exception last = null;
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new StartupException(name + " exited with status " + process.exitValue()
-            + " while starting on port " + port + logTailForMessage(), last);
-      }
-      try {
-        probe();
-        return;
-      } catch (Exception notYet) {
-        last = notYet;
-      }
-      Thread.sleep(50);
-    }
-    throw new StartupException(name + " did not serve on port " + port + " within " + STARTUP_TIMEOUT
-        + logTailForMessage(), last);
-  }
-
-  /** SIGKILLs a process and all its descendants, and waits until they are gone (the port is free). */
-  private static void killTree(Process p) {
-    if (p == null) {
-      return;
-    }
-    // Collect descendants first: once the root dies they are re-parented and no longer found.
-    List<ProcessHandle> tree = new ArrayList<>(p.descendants().collect(Collectors.toList()));
-    tree.add(p.toHandle());
-    tree.forEach(ProcessHandle::destroyForcibly);
-    for (ProcessHandle h : tree) {
-      try {
-        h.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
-        // Best effort: a zombie we cannot reap must not hide the test's own result.
-      }
-    }
-  }
-
-  private void registerShutdownHook() {
-    // Runs if the test JVM exits without reaching afterAll (Ctrl-C, surefire timeout, System.exit):
-    // no orphaned servers holding ports. Unsynchronized on purpose: a test thread may hold the lock.
-    shutdownHook = new Thread(() -> {
-      killTree(process);
-      deleteDir();
-    }, "wharf-" + name + "-cleanup");
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
-  }
-
-  private void deleteDir() {
-    Path d = dir;
-    if (d == null) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(d)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(f -> {
+    /** Shuts the server down cleanly and waits for it to exit; its files stay for a later {@link #start()}. */
+    public synchronized void stop() {
+        Process p = process;
+        if (p == null) {
+            return;
+        }
         try {
-          Files.deleteIfExists(f);
+            if (p.isAlive()) {
+                requestStop(p);
+            }
+            if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException(name + " did not stop within " + STOP_TIMEOUT);
+            }
+        } catch (Exception e) {
+            kill();
+            throw new IllegalStateException(name + " did not stop cleanly; killed it" + logTailForMessage(), e);
+        }
+        kill(); // reaps leftover descendants, if any, and resets state
+    }
+
+    /** Kills the server's whole process tree at once (SIGKILL), like a crash or a lost host. */
+    public synchronized void kill() {
+        killTree(process);
+        process = null;
+        stopped();
+    }
+
+    /**
+     * Kills the server and deletes its temporary directory. Safe to call more than once. No graceful
+     * shutdown first: the files are deleted anyway, and SIGKILL of the whole tree is quickest and
+     * leaves nothing behind, however the test left the server.
+     */
+    @Override
+    public synchronized void close() {
+        kill();
+        deleteDir();
+        port = 0;
+        if (shutdownHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running or about to: it does the same cleanup.
+            }
+            shutdownHook = null;
+        }
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        // JUnit also calls this for @Nested classes; only the outermost class owns the server.
+        synchronized (this) {
+            if (ownerContextId == null) {
+                ownerContextId = context.getUniqueId();
+            }
+        }
+        start();
+    }
+
+    @Override
+    public synchronized void afterAll(ExtensionContext context) {
+        if (context.getUniqueId().equals(ownerContextId)) {
+            ownerContextId = null;
+            close();
+        }
+    }
+
+    // ---- state ----
+
+    public final String host() {
+        return HOST;
+    }
+
+    /** The port the server listens on; kept across {@link #stop()}/{@link #start()}. */
+    public final synchronized int port() {
+        if (port == 0) {
+            throw new IllegalStateException(name + " has not been started");
+        }
+        return port;
+    }
+
+    public final boolean isRunning() {
+        Process p = process;
+        return p != null && p.isAlive();
+    }
+
+    /** The temporary directory that holds the server's files; deleted by {@link #close()}. */
+    public final synchronized Path dir() {
+        if (dir == null) {
+            throw new IllegalStateException(name + " has not been started");
+        }
+        return dir;
+    }
+
+    /** The last {@code lines} lines of the server's output, for a failing test's message. */
+    public final synchronized String logTail(int lines) {
+        if (log == null || !Files.exists(log)) {
+            return "";
+        }
+        try {
+            List<String> all = new String(Files.readAllBytes(log), StandardCharsets.UTF_8).lines().toList();
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
-          throw new UncheckedIOException(e);
+            return "(cannot read " + log + ": " + e + ")";
         }
-      });
-    } catch (IOException | UncheckedIOException e) {
-      System.err.println("wharf: could not delete " + d + ": " + e);
     }
-    dir = null;
-    log = null;
-  }
 
-  private String logSince(long byteOffset) throws IOException {
-    byte[] all = Files.readAllBytes(log);
-    int from = (int) Math.min(byteOffset, all.length);
-    return new String(all, from, all.length - from, StandardCharsets.UTF_8);
-  }
+    // ---- helpers for subclasses ----
 
-  private String logTailForMessage() {
-    String tail = logTail(LOG_TAIL_LINES);
-    return tail.isEmpty() ? "" : "\n--- last " + LOG_TAIL_LINES + " lines of " + log + " ---\n" + tail;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-      return s.getLocalPort();
+    /** Runs a short helper command (e.g. initdb) to completion, appending its output to the server log. */
+    protected final void run(List<String> command, Duration timeout) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            killTree(p);
+            throw new IOException(String.join(" ", command) + " did not finish within " + timeout);
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException(String.join(" ", command) + " exited with " + p.exitValue());
+        }
     }
-  }
 
-  /** The server did not come up; the message carries the tail of its log. */
-  public static final class StartupException extends IllegalStateException {
-    StartupException(String message, Throwable cause) {
-      super(message, cause);
+    /**
+     * Finds an executable, first in {@code preferredDirs} (in order), then on PATH. A missing binary
+     * fails loudly rather than skipping: a skipped integration suite looks green while testing nothing.
+     */
+    protected static Path findBinary(String binary, String debianPackage, List<Path> preferredDirs) {
+        Stream<Path> pathDirs = Stream.of(Optional.ofNullable(System.getenv("PATH")).orElse("").split(File.pathSeparator))
+                .filter(s -> !s.isEmpty())
+                .map(Path::of);
+        return Stream.concat(preferredDirs.stream(), pathDirs)
+                .map(d -> d.resolve(binary))
+                .filter(Files::isExecutable)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException(binary + " not found"
+                        + (preferredDirs.isEmpty() ? "" : " in " + preferredDirs + " or")
+                        + " on PATH: install the Debian package " + debianPackage
+                        + " (apt-get install -y " + debianPackage + ")"));
     }
-  }
+
+    protected static boolean runningAsRoot() {
+        return "root".equals(ProcessHandle.current().info().user().orElse(System.getProperty("user.name")));
+    }
+
+    // ---- internals ----
+
+    private void launch() throws IOException {
+        process = new ProcessBuilder(command(dir, port))
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
+    }
+
+    private void awaitReady() throws InterruptedException {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new StartupException(name + " exited with status " + process.exitValue()
+                        + " while starting on port " + port + logTailForMessage(), last);
+            }
+            try {
+                probe();
+                return;
+            } catch (Exception notYet) {
+                last = notYet;
+            }
+            Thread.sleep(50);
+        }
+        throw new StartupException(name + " did not serve on port " + port + " within " + STARTUP_TIMEOUT
+                + logTailForMessage(), last);
+    }
+
+    /** SIGKILLs a process and all its descendants, and waits until they are gone (the port is free). */
+    private static void killTree(Process p) {
+        if (p == null) {
+            return;
+        }
+        // Collect descendants first: once the root dies they are re-parented and no longer found.
+        List<ProcessHandle> tree = new ArrayList<>(p.descendants().collect(Collectors.toList()));
+        tree.add(p.toHandle());
+        tree.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : tree) {
+            try {
+                h.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                // Best effort: a zombie we cannot reap must not hide the test's own result.
+            }
+        }
+    }
+
+    private void registerShutdownHook() {
+        // Runs if the test JVM exits without reaching afterAll (Ctrl-C, surefire timeout, System.exit):
+        // no orphaned servers holding ports. Unsynchronized on purpose: a test thread may hold the lock.
+        shutdownHook = new Thread(() -> {
+            killTree(process);
+            deleteDir();
+        }, "wharf-" + name + "-cleanup");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    private void deleteDir() {
+        Path d = dir;
+        if (d == null) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(d)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(f -> {
+                try {
+                    Files.deleteIfExists(f);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("wharf: could not delete " + d + ": " + e);
+        }
+        dir = null;
+        log = null;
+    }
+
+    private String logSince(long byteOffset) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        int from = (int) Math.min(byteOffset, all.length);
+        return new String(all, from, all.length - from, StandardCharsets.UTF_8);
+    }
+
+    private String logTailForMessage() {
+        String tail = logTail(LOG_TAIL_LINES);
+        return tail.isEmpty() ? "" : "\n--- last " + LOG_TAIL_LINES + " lines of " + log + " ---\n" + tail;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The server did not come up; the message carries the tail of its log. */
+    public static final class StartupException extends IllegalStateException {
+        StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 }

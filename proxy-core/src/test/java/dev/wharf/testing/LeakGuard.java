@@ -17,47 +17,47 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class LeakGuard implements AfterAllCallback {
 
-  private static final int PROBE_ALLOCATIONS = 256;
+    private static final int PROBE_ALLOCATIONS = 256;
 
-  @Override
-  public void afterAll(ExtensionContext context) {
-    assertNoLeaks("by the end of " + context.getDisplayName());
-  }
+    @Override
+    public void afterAll(ExtensionContext context) {
+        assertNoLeaks("by the end of " + context.getDisplayName());
+    }
 
-  /** Forces leak detection, then throws listing every recorded report (and forgets them) if any. */
-  public static void assertNoLeaks() {
-    assertNoLeaks("so far");
-  }
+    /** Forces leak detection, then throws listing every recorded report (and forgets them) if any. */
+    public static void assertNoLeaks() {
+        assertNoLeaks("so far");
+    }
 
-  private static void assertNoLeaks(String when) {
-    detectLeaks();
-    List<String> leaks = LeakRecordingAppender.drain();
-    if (!leaks.isEmpty()) {
-      throw new AssertionError("Netty reported " + leaks.size() + " leaked buffer(s) " + when + ":\n"
-          + String.join("\n\n", leaks));
+    private static void assertNoLeaks(String when) {
+        detectLeaks();
+        List<String> leaks = LeakRecordingAppender.drain();
+        if (!leaks.isEmpty()) {
+            throw new AssertionError("Netty reported " + leaks.size() + " leaked buffer(s) " + when + ":\n"
+                    + String.join("\n\n", leaks));
+        }
     }
-  }
 
-  /**
-   * Collects garbage and makes the leak detector poll its queue, so that buffers leaked so far are
-   * reported; returns every report recorded so far (without forgetting them).
-   */
-  public static List<String> detectLeaks() {
-    for (int i = 0; i < 2; i++) {
-      System.gc();
+    /**
+     * Collects garbage and makes the leak detector poll its queue, so that buffers leaked so far are
+     * reported; returns every report recorded so far (without forgetting them).
+     */
+    public static List<String> detectLeaks() {
+        for (int i = 0; i < 2; i++) {
+            System.gc();
+        }
+        try {
+            Thread.sleep(100); // the reference handler thread enqueues the collected buffers' references
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // Leak checks run on allocation of a tracked buffer; allocate from each kind of allocator in use.
+        for (ByteBufAllocator allocator : List.of(PooledByteBufAllocator.DEFAULT, ByteBufAllocator.DEFAULT)) {
+            for (int i = 0; i < PROBE_ALLOCATIONS; i++) {
+                allocator.directBuffer(16).release();
+                allocator.heapBuffer(16).release();
+            }
+        }
+        return LeakRecordingAppender.reports();
     }
-    try {
-      Thread.sleep(100); // the reference handler thread enqueues the collected buffers' references
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    // Leak checks run on allocation of a tracked buffer; allocate from each kind of allocator in use.
-    for (ByteBufAllocator allocator : List.of(PooledByteBufAllocator.DEFAULT, ByteBufAllocator.DEFAULT)) {
-      for (int i = 0; i < PROBE_ALLOCATIONS; i++) {
-        allocator.directBuffer(16).release();
-        allocator.heapBuffer(16).release();
-      }
-    }
-    return LeakRecordingAppender.reports();
-  }
 }

@@ -13,38 +13,38 @@ import java.util.function.Predicate;
  */
 public final class LeakRecordingAppender extends AppenderBase<ILoggingEvent> {
 
-  private static final List<String> REPORTS = new ArrayList<>();
+    private static final List<String> REPORTS = new ArrayList<>();
 
-  @Override
-  protected void append(ILoggingEvent event) {
-    String message = event.getFormattedMessage();
-    if (message != null && message.contains("LEAK:")) {
-      synchronized (REPORTS) {
-        REPORTS.add(message);
-      }
+    @Override
+    protected void append(ILoggingEvent event) {
+        String message = event.getFormattedMessage();
+        if (message != null && message.contains("LEAK:")) {
+            synchronized (REPORTS) {
+                REPORTS.add(message);
+            }
+        }
     }
-  }
 
-  /** The leak reports recorded so far. */
-  public static List<String> reports() {
-    synchronized (REPORTS) {
-      return List.copyOf(REPORTS);
+    /** The leak reports recorded so far. */
+    public static List<String> reports() {
+        synchronized (REPORTS) {
+            return List.copyOf(REPORTS);
+        }
     }
-  }
 
-  /** Removes and returns every report recorded so far. */
-  public static List<String> drain() {
-    synchronized (REPORTS) {
-      List<String> all = List.copyOf(REPORTS);
-      REPORTS.clear();
-      return all;
+    /** Removes and returns every report recorded so far. */
+    public static List<String> drain() {
+        synchronized (REPORTS) {
+            List<String> all = List.copyOf(REPORTS);
+            REPORTS.clear();
+            return all;
+        }
     }
-  }
 
-  /** Forgets the reports that match, e.g. those of a leak a test made on purpose. */
-  public static void removeIf(Predicate<String> filter) {
-    synchronized (REPORTS) {
-      REPORTS.removeIf(filter);
+    /** Forgets the reports that match, e.g. those of a leak a test made on purpose. */
+    public static void removeIf(Predicate<String> filter) {
+        synchronized (REPORTS) {
+            REPORTS.removeIf(filter);
+        }
     }
-  }
 }

@@ -21,104 +21,104 @@ import redis.clients.jedis.Jedis;
  */
 public final class RedisServer extends ChildProcess {
 
-  private final boolean ipv6;
-  private Jedis admin;
+    private final boolean ipv6;
+    private Jedis admin;
 
-  /** Listens on 127.0.0.1, and on ::1 too if this host has an IPv6 loopback. */
-  public RedisServer() {
-    this(ipv6LoopbackAvailable());
-  }
-
-  private RedisServer(boolean ipv6) {
-    super("redis");
-    this.ipv6 = ipv6;
-  }
-
-  /** Listens on 127.0.0.1 only. */
-  public static RedisServer ipv4Only() {
-    return new RedisServer(false);
-  }
-
-  /** A new client connected straight to the server; the caller closes it. */
-  public Jedis jedis() {
-    return new Jedis(HOST, port());
-  }
-
-  /** The server's {@code INFO section} text, e.g. {@code info("stats")}. */
-  public synchronized String info(String section) {
-    return admin().info(section);
-  }
-
-  /** A numeric field of {@code INFO section}, e.g. {@code infoLong("clients", "connected_clients")}. */
-  public long infoLong(String section, String field) {
-    String prefix = field + ":";
-    return info(section).lines()
-        .filter(l -> l.startsWith(prefix))
-        .mapToLong(l -> Long.parseLong(l.substring(prefix.length()).trim()))
-        .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("INFO " + section + " has no field " + field));
-  }
-
-  /** A numeric field of {@code INFO stats}, e.g. {@code statLong("total_connections_received")}. */
-  public long statLong(String field) {
-    return infoLong("stats", field);
-  }
-
-  @Override
-  protected List<String> command(Path dir, int port) {
-    List<String> bind = new ArrayList<>(List.of("--bind", HOST));
-    if (ipv6) {
-      bind.add("::1");
+    /** Listens on 127.0.0.1, and on ::1 too if this host has an IPv6 loopback. */
+    public RedisServer() {
+        this(ipv6LoopbackAvailable());
     }
-    List<String> cmd = new ArrayList<>(List.of(
-        findBinary("redis-server", "redis-server", List.of()).toString(),
-        "--port", Integer.toString(port)));
-    cmd.addAll(bind);
-    cmd.addAll(List.of(
-        "--save", "",
-        "--appendonly", "no",
-        // Otherwise clients from other loopback addresses (a proxy bound to 127.0.0.2) are refused.
-        "--protected-mode", "no",
-        "--daemonize", "no",
-        "--dir", dir.toString()));
-    return cmd;
-  }
 
-  @Override
-  protected synchronized void probe() {
-    // Through the admin connection, which then stays open for info().
-    try {
-      String pong = admin().ping();
-      if (!"PONG".equals(pong)) {
-        throw new IllegalStateException("PING answered " + pong);
-      }
-    } catch (RuntimeException notYet) {
-      stopped(); // drop the failed connection; the next probe opens a fresh one
-      throw notYet;
+    private RedisServer(boolean ipv6) {
+        super("redis");
+        this.ipv6 = ipv6;
     }
-  }
 
-  @Override
-  protected synchronized void stopped() {
-    if (admin != null) {
-      admin.close();
-      admin = null;
+    /** Listens on 127.0.0.1 only. */
+    public static RedisServer ipv4Only() {
+        return new RedisServer(false);
     }
-  }
 
-  private Jedis admin() {
-    if (admin == null) {
-      admin = jedis();
+    /** A new client connected straight to the server; the caller closes it. */
+    public Jedis jedis() {
+        return new Jedis(HOST, port());
     }
-    return admin;
-  }
 
-  private static boolean ipv6LoopbackAvailable() {
-    try {
-      new ServerSocket(0, 1, InetAddress.getByName("::1")).close();
-      return true;
-    } catch (IOException e) {
-      return false;
+    /** The server's {@code INFO section} text, e.g. {@code info("stats")}. */
+    public synchronized String info(String section) {
+        return admin().info(section);
     }
-  }
+
+    /** A numeric field of {@code INFO section}, e.g. {@code infoLong("clients", "connected_clients")}. */
+    public long infoLong(String section, String field) {
+        String prefix = field + ":";
+        return info(section).lines()
+                .filter(l -> l.startsWith(prefix))
+                .mapToLong(l -> Long.parseLong(l.substring(prefix.length()).trim()))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("INFO " + section + " has no field " + field));
+    }
+
+    /** A numeric field of {@code INFO stats}, e.g. {@code statLong("total_connections_received")}. */
+    public long statLong(String field) {
+        return infoLong("stats", field);
+    }
+
+    @Override
+    protected List<String> command(Path dir, int port) {
+        List<String> bind = new ArrayList<>(List.of("--bind", HOST));
+        if (ipv6) {
+            bind.add("::1");
+        }
+        List<String> cmd = new ArrayList<>(List.of(
+                findBinary("redis-server", "redis-server", List.of()).toString(),
+                "--port", Integer.toString(port)));
+        cmd.addAll(bind);
+        cmd.addAll(List.of(
+                "--save", "",
+                "--appendonly", "no",
+                // Otherwise clients from other loopback addresses (a proxy bound to 127.0.0.2) are refused.
+                "--protected-mode", "no",
+                "--daemonize", "no",
+                "--dir", dir.toString()));
+        return cmd;
+    }
+
+    @Override
+    protected synchronized void probe() {
+        // Through the admin connection, which then stays open for info().
+        try {
+            String pong = admin().ping();
+            if (!"PONG".equals(pong)) {
+                throw new IllegalStateException("PING answered " + pong);
+            }
+        } catch (RuntimeException notYet) {
+            stopped(); // drop the failed connection; the next probe opens a fresh one
+            throw notYet;
+        }
+    }
+
+    @Override
+    protected synchronized void stopped() {
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
+    }
+
+    private Jedis admin() {
+        if (admin == null) {
+            admin = jedis();
+        }
+        return admin;
+    }
+
+    private static boolean ipv6LoopbackAvailable() {
+        try {
+            new ServerSocket(0, 1, InetAddress.getByName("::1")).close();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
 }

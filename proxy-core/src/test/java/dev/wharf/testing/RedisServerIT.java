@@ -11,44 +11,44 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 
 class RedisServerIT {
 
-  @RegisterExtension
-  static final RedisServer REDIS = new RedisServer();
+    @RegisterExtension
+    static final RedisServer REDIS = new RedisServer();
 
-  @Test
-  void setThenGet() {
-    try (Jedis jedis = REDIS.jedis()) {
-      assertEquals("OK", jedis.set("wharf:berth", "7"));
-      assertEquals("7", jedis.get("wharf:berth"));
+    @Test
+    void setThenGet() {
+        try (Jedis jedis = REDIS.jedis()) {
+            assertEquals("OK", jedis.set("wharf:berth", "7"));
+            assertEquals("7", jedis.get("wharf:berth"));
+        }
     }
-  }
 
-  @Test
-  void countsConnectionsWithoutCountingItsOwnReads() {
-    long before = REDIS.statLong("total_connections_received");
-    assertEquals(before, REDIS.statLong("total_connections_received"));
-    for (int i = 0; i < 3; i++) {
-      try (Jedis jedis = REDIS.jedis()) {
-        jedis.ping();
-      }
+    @Test
+    void countsConnectionsWithoutCountingItsOwnReads() {
+        long before = REDIS.statLong("total_connections_received");
+        assertEquals(before, REDIS.statLong("total_connections_received"));
+        for (int i = 0; i < 3; i++) {
+            try (Jedis jedis = REDIS.jedis()) {
+                jedis.ping();
+            }
+        }
+        assertEquals(before + 3, REDIS.statLong("total_connections_received"));
     }
-    assertEquals(before + 3, REDIS.statLong("total_connections_received"));
-  }
 
-  @Test
-  void killThenStartServesOnTheSamePort() {
-    int port = REDIS.port();
-    REDIS.kill();
-    assertFalse(REDIS.isRunning());
-    assertThrows(JedisConnectionException.class, () -> {
-      try (Jedis jedis = REDIS.jedis()) {
-        jedis.ping();
-      }
-    });
+    @Test
+    void killThenStartServesOnTheSamePort() {
+        int port = REDIS.port();
+        REDIS.kill();
+        assertFalse(REDIS.isRunning());
+        assertThrows(JedisConnectionException.class, () -> {
+            try (Jedis jedis = REDIS.jedis()) {
+                jedis.ping();
+            }
+        });
 
-    REDIS.start();
-    assertEquals(port, REDIS.port());
-    try (Jedis jedis = REDIS.jedis()) {
-      assertEquals("PONG", jedis.ping());
+        REDIS.start();
+        assertEquals(port, REDIS.port());
+        try (Jedis jedis = REDIS.jedis()) {
+            assertEquals("PONG", jedis.ping());
+        }
     }
-  }
 }

@@ -3,6 +3,7 @@ package dev.wharf.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wharf.config.ConfigException;
 import dev.wharf.source.FileConfigSource;
@@ -77,6 +78,39 @@ class ReloadIT {
                 assertEquals(1, wharf.metric("wharf_connections_total", "listener", "a", "outcome", "accepted"));
             }
         }
+    }
+
+    @Test
+    void aNewUpstreamTableTakesNewSessionsAndARemovedListenerDrains() throws Exception {
+        try (TestUpstream first = TestUpstream.echo(); TestUpstream second = TestUpstream.echo()) {
+            int port = Clients.freePort();
+            try (TestWharf wharf = TestWharf.start(RelayIT.listener("a", port, "drain-timeout = 1s,", first.address()));
+                 Socket old = Clients.connect(port)) {
+                assertEchoOn(old, 1);
+                // when the upstream table changes
+                wharf.apply(RelayIT.listener("a", port, "drain-timeout = 1s,", second.address()));
+                // then a new session goes to the new endpoint, and the old one stays where it was
+                try (Socket fresh = Clients.connect(port)) {
+                    assertEchoOn(fresh, 2);
+                }
+                assertEquals(1, first.accepted());
+                assertEquals(1, second.accepted());
+                assertEchoOn(old, 3);
+                // when the listener is removed
+                wharf.apply("");
+                // then it accepts nobody, its live session goes on until the drain timeout closes it
+                assertThrows(java.net.ConnectException.class, () -> Clients.connect(port));
+                assertEchoOn(old, 4);
+                long start = System.nanoTime();
+                assertEquals(-1, old.getInputStream().read());
+                assertTrue(System.nanoTime() - start < 5_000_000_000L, "closed by the 1 s drain timeout");
+            }
+        }
+    }
+
+    private static void assertEchoOn(Socket socket, int value) throws Exception {
+        socket.getOutputStream().write(value);
+        assertEquals(value, socket.getInputStream().read());
     }
 
     private static void assertEcho(int port) throws Exception {

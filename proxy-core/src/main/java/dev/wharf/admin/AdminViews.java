@@ -33,6 +33,8 @@ final class AdminViews {
         out.put("applied-at", applied.appliedAt().toString());
         Map<String, Object> wharf = new LinkedHashMap<>();
         wharf.put("admin", Map.of("host", config.admin().host(), "port", config.admin().port()));
+        wharf.put("runtime", Map.of("transport", config.runtime().transport().configName(),
+                "event-loops", config.runtime().eventLoops()));
         wharf.put("shutdown-delay", config.shutdownDelay().toString());
         Map<String, Object> listeners = new LinkedHashMap<>();
         config.listeners().forEach((name, l) -> listeners.put(name, listener(l)));

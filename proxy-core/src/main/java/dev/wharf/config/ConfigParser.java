@@ -48,7 +48,8 @@ public final class ConfigParser {
     private static final String DEFAULT_RESOURCE = "dev/wharf/default.conf";
 
     private static final List<String> ROOT_KEYS = List.of(ROOT);
-    private static final List<String> WHARF_KEYS = List.of("admin", "shutdown-delay", "defaults", "listeners");
+    private static final List<String> WHARF_KEYS = List.of("admin", "runtime", "shutdown-delay", "defaults", "listeners");
+    private static final List<String> RUNTIME_KEYS = List.of("transport", "event-loops");
     private static final List<String> ADMIN_KEYS = List.of("host", "port");
     private static final List<String> DEFAULTS_KEYS = List.of("host", "connect-timeout", "idle-timeout",
             "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance");
@@ -157,11 +158,24 @@ public final class ConfigParser {
             return null;
         }
         AdminConfig admin = admin(wharf.preset("admin"));
+        RuntimeConfig runtime = runtime(wharf.preset("runtime"));
         Duration shutdownDelay = nonNegativeDuration(wharf.preset("shutdown-delay"));
         Settings defaults = defaults(wharf.preset("defaults"));
         Map<String, ListenerConfig> listeners = listeners(wharf.preset("listeners"), defaults);
         reportPortClashes();
-        return present(admin, shutdownDelay, listeners) ? new WharfConfig(admin, shutdownDelay, listeners) : null;
+        return present(admin, runtime, shutdownDelay, listeners)
+                ? new WharfConfig(admin, runtime, shutdownDelay, listeners) : null;
+    }
+
+    private RuntimeConfig runtime(Node node) {
+        Section runtime = section(node, RUNTIME_KEYS);
+        if (runtime == null) {
+            return null;
+        }
+        TransportChoice transport = choice(runtime.preset("transport"), "a transport", TransportChoice.values(),
+                TransportChoice::configName);
+        Integer eventLoops = integer(runtime.preset("event-loops"), 0, 1024);
+        return present(transport, eventLoops) ? new RuntimeConfig(transport, eventLoops) : null;
     }
 
     private AdminConfig admin(Node node) {

@@ -59,9 +59,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Asks for the next read, unless the channel has seen EOF: there is nothing left to read, and
-     * Netty 4.2's epoll transport closes a half-closed channel when a read re-arms an fd it has
-     * already dropped from epoll (EpollIoHandler deletes the fd when its interest set becomes
-     * empty, then fails the next epoll_ctl MOD with ENOENT) — losing what is queued the other way.
+     * on Netty 4.2's epoll transport re-arming a half-closed channel fails and closes it (see
+     * {@code Transport.of}).
      */
     private static void readMore(Channel channel) {
         if (!(channel instanceof DuplexChannel duplex) || !duplex.isInputShutdown()) {

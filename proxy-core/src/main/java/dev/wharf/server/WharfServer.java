@@ -33,10 +33,10 @@ import org.slf4j.LoggerFactory;
 public final class WharfServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WharfServer.class);
 
-    private final Transport transport;
-    private final EventLoopGroup relayGroup;
-    private final EventLoopGroup adminGroup;
-    private final WharfMetrics metrics;
+    private final WharfMetrics metrics = new WharfMetrics();
+    private Transport transport;
+    private EventLoopGroup relayGroup;
+    private EventLoopGroup adminGroup;
     private final ExecutorService drainer = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "wharf-drain");
         t.setDaemon(true);
@@ -53,24 +53,24 @@ public final class WharfServer implements AutoCloseable {
     public record Applied(WharfConfig config, long generation, String source, Instant appliedAt) {
     }
 
-    public WharfServer() {
-        this(Transport.best(), Runtime.getRuntime().availableProcessors());
-    }
-
-    public WharfServer(Transport transport, int relayThreads) {
-        this.metrics = new WharfMetrics();
-        this.transport = transport;
-        this.relayGroup = transport.newGroup(relayThreads, "wharf-relay");
-        this.adminGroup = transport.newGroup(1, "wharf-admin");
-    }
-
-    /** Binds the admin server and every listener of {@code initial}; fails if any cannot bind. */
+    /**
+     * Starts the event loops {@code initial.runtime()} asks for, then binds the admin server and
+     * every listener; fails if any cannot bind.
+     */
     public synchronized void start(WharfConfig initial, String source) throws ConfigException {
+        transport = Transport.of(initial.runtime().transport());
+        if (transport == Transport.EPOLL) {
+            LOG.warn("wharf.runtime.transport = epoll: Netty 4.2.13-4.2.20 can close a half-closed connection while "
+                    + "it still has bytes to deliver (the fd is dropped from epoll, the next write fails); prefer auto");
+        }
+        relayGroup = transport.newGroup(initial.runtime().eventLoopThreads(), "wharf-relay");
+        adminGroup = transport.newGroup(1, "wharf-admin");
         admin = new AdminServer(this, metrics);
         admin.bind(adminGroup, transport, initial.admin());
         apply(initial, source);
         ready = true;
-        LOG.atInfo().addKeyValue("transport", transport.name().toLowerCase(java.util.Locale.ROOT))
+        LOG.atInfo().addKeyValue("transport", transport.configName())
+                .addKeyValue("event_loops", initial.runtime().eventLoopThreads())
                 .addKeyValue("admin", admin.address()).log("wharf ready");
     }
 
@@ -130,6 +130,7 @@ public final class WharfServer implements AutoCloseable {
             drains.add(CompletableFuture.runAsync(() -> old.drain(timeout, CloseReason.DRAIN_TIMEOUT), drainer));
         }
         listeners.putAll(binding);
+        WharfConfig previous = current == null ? null : current.config();
         long generation = current == null ? 1 : current.generation() + 1;
         current = new Applied(next, generation, source, Instant.now());
         metrics.configApplied(generation);
@@ -141,9 +142,8 @@ public final class WharfServer implements AutoCloseable {
                 .addKeyValue("added", added).addKeyValue("rebound", rebound)
                 .addKeyValue("removed", removed).addKeyValue("changed", changed)
                 .log("config applied");
-        if (!next.admin().equals(admin.config())) {
-            LOG.warn("wharf.admin changed ({} -> {}): admin server changes take effect at the next restart",
-                    admin.config(), next.admin());
+        if (previous != null && (!next.admin().equals(previous.admin()) || !next.runtime().equals(previous.runtime()))) {
+            LOG.warn("wharf.admin or wharf.runtime changed: they take effect at the next restart");
         }
     }
 

@@ -29,6 +29,7 @@ class ConfigParserTest {
         String hocon = """
                 wharf {
                   admin { host = "127.0.0.1", port = 9000 }
+                  runtime { transport = io-uring, event-loops = 3 }
                   shutdown-delay = 0s
                   defaults {
                     host = "10.0.0.1"
@@ -85,7 +86,8 @@ class ConfigParserTest {
         ListenerConfig redis = new ListenerConfig("redis", "10.0.0.1", 16379, Protocol.TCP, allow("10.244.0.0/16"),
                 new UpstreamConfig(List.of(new Endpoint("redis.example", 6379, 0)), Balance.LEAST_CONNECTIONS),
                 Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20);
-        assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000), Duration.ZERO,
+        assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000),
+                new RuntimeConfig(TransportChoice.IO_URING, 3), Duration.ZERO,
                 Map.of("pg", pg, "redis", redis)), config);
         assertEquals(List.of("pg", "redis"), List.copyOf(config.listeners().keySet()));
         assertEquals(List.of("10.0.0.0/8", "::1"), config.listeners().get("pg").allow().asStrings());
@@ -239,7 +241,7 @@ class ConfigParserTest {
         // then
         assertEquals(List.of(
                 "akka: unknown key (expected one of: wharf)",
-                "wharf.uptime: unknown key (expected one of: admin, shutdown-delay, defaults, listeners)",
+                "wharf.uptime: unknown key (expected one of: admin, runtime, shutdown-delay, defaults, listeners)",
                 "wharf.admin.prot: unknown key (expected one of: host, port)",
                 "wharf.defaults.max-conections: unknown key (expected one of: host, connect-timeout, idle-timeout,"
                         + " drain-timeout, max-connections, max-connections-per-source, allow, balance)",
@@ -425,6 +427,17 @@ class ConfigParserTest {
 
         // then
         assertEquals(List.of("wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp)"), errors);
+    }
+
+    @Test
+    void runtimeSettingsAreChecked() {
+        // when
+        List<String> errors = errorsOf("wharf.runtime { transport = dpdk, event-loops = -1 }\n");
+
+        // then
+        assertEquals(List.of(
+                "wharf.runtime.transport: \"dpdk\" is not a transport (expected one of: auto, epoll, io-uring, nio)",
+                "wharf.runtime.event-loops: -1 (expected: 0-1024)"), errors);
     }
 
     @Test

@@ -16,6 +16,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The plain TCP relay against small socket-level upstreams: bytes, EOFs, timeouts, limits, failures. */
 class RelayIT {
@@ -50,6 +52,21 @@ class RelayIT {
             awaitMetric(wharf, sent.length, "wharf_bytes_total", "listener", "a", "direction", "to_client");
             assertEquals(sent.length, wharf.metric("wharf_bytes_total", "listener", "a", "direction", "to_upstream"));
             assertEquals(1, wharf.metric("wharf_connections_total", "listener", "a", "outcome", "accepted"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"auto", "io-uring", "nio"})
+    void everyDefaultableTransportRelaysAndPassesHalfClose(String transport) throws Exception {
+        try (TestUpstream echo = TestUpstream.echo();
+             TestWharf wharf = TestWharf.start("wharf.runtime.transport = " + transport + "\n"
+                     + listener("a", Clients.freePort(), "", echo.address()));
+             Socket client = Clients.connect(wharf.port("a"))) {
+            byte[] sent = new byte[1 << 20];
+            new Random(3).nextBytes(sent);
+            client.getOutputStream().write(sent);
+            client.shutdownOutput();
+            assertArrayEquals(sent, client.getInputStream().readAllBytes());
         }
     }
 

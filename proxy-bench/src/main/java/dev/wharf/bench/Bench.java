@@ -17,6 +17,7 @@ import dev.wharf.bench.stats.Stats;
 import dev.wharf.bench.target.Target;
 import dev.wharf.bench.target.Targets;
 import dev.wharf.bench.target.Upstreams;
+import dev.wharf.bench.target.WharfTarget;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -42,6 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Bench {
     static final List<String> ALL_TARGETS = List.of("direct", "wharf", "haproxy", "haproxy-splice", "nginx", "socat");
+    static final List<String> ALL_SCENARIOS = scenarios().stream().map(Scenario::name).toList();
     private static final Logger LOG = LoggerFactory.getLogger(Bench.class);
     private static final int[] OPEN_LOOP_SIZES = {64, 4096};
 
@@ -60,10 +62,17 @@ public final class Bench {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2,
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         try (Upstreams upstreams = Upstreams.start(work)) {
-            Map<String, Target> targets = Targets.startAll(upstreams, work, options.wharfJar(), options.targets());
+            Map<String, Target> targets = Targets.startAll(upstreams, work,
+                    WharfTarget.Options.defaults().withJar(options.wharfJar()).withExtraConfig(options.wharfConf()),
+                    options.targets());
             try {
                 RunContext context = context(group, Map.of());
-                context = context(group, calibrate(targets.get("direct"), context));
+                if (options.scenarios().isEmpty() || options.scenarios().contains("rr-open")) {
+                    context = context(group, calibrate(targets.get("direct"), context));
+                }
+                if (!options.wharfConf().isBlank()) {
+                    note("wharf ran with extra config: %s", options.wharfConf().strip());
+                }
                 List<Measurement> measurements = measure(targets, context);
                 List<Result> results = Stats.aggregate(measurements);
                 Reports.write(options.out(), runInfo(started, targets), results);
@@ -83,7 +92,7 @@ public final class Bench {
         }
         return options.quick()
                 ? new RunContext(Duration.ofMillis(1500), Duration.ofMillis(300), true, false, group, openLoopRate)
-                : new RunContext(Duration.ofSeconds(4), Duration.ofSeconds(1), false, false, group, openLoopRate);
+                : new RunContext(Duration.ofSeconds(3), Duration.ofSeconds(1), false, false, group, openLoopRate);
     }
 
     /** The open-loop rate for each size: half of what the direct connection sustains in a closed loop. */
@@ -100,8 +109,8 @@ public final class Bench {
     }
 
     private List<Measurement> measure(Map<String, Target> targets, RunContext context) throws Exception {
-        List<Scenario> scenarios = List.of(new BulkThroughput(), new RequestResponse(), new OpenLoop(),
-                new ConnectionRate(), new IdleConnections(), new RedisBenchmark(), new Pgbench());
+        List<Scenario> scenarios = scenarios().stream()
+                .filter(s -> options.scenarios().isEmpty() || options.scenarios().contains(s.name())).toList();
         List<Target> order = new ArrayList<>(targets.values());
         List<Measurement> all = new ArrayList<>();
         for (int round = 0; round < options.rounds(); round++) {
@@ -122,6 +131,11 @@ public final class Bench {
             }
         }
         return all;
+    }
+
+    private static List<Scenario> scenarios() {
+        return List.of(new BulkThroughput(), new RequestResponse(), new OpenLoop(), new ConnectionRate(),
+                new IdleConnections(), new RedisBenchmark(), new Pgbench());
     }
 
     private void note(String format, Object... args) {

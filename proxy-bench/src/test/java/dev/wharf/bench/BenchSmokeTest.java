@@ -28,7 +28,7 @@ class BenchSmokeTest {
     void everyScenarioRunsAgainstDirectAndWharf() throws Exception {
         assertTrue(Files.isRegularFile(WHARF_JAR), WHARF_JAR + " is missing: run ./mvnw -B package (or verify) from the top first");
         // when
-        new Bench(new BenchOptions(true, true, out, List.of("direct", "wharf"), 1, WHARF_JAR)).run();
+        new Bench(new BenchOptions(true, true, out, List.of("direct", "wharf"), List.of(), 1, WHARF_JAR, "")).run();
 
         // then the reports are written
         for (String file : List.of("results.json", "results.md", "throughput.png", "latency.png")) {

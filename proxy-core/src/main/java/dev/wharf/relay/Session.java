@@ -77,14 +77,10 @@ public final class Session {
         }
         EndpointState candidate = candidates.get(attempt);
         long connectStart = System.nanoTime();
-        new Bootstrap()
+        RelayOptions.onUpstream(new Bootstrap())
                 .group(client.eventLoop())
                 .channel(listener.upstreamChannel())
                 .resolver(NoopAddressResolverGroup.INSTANCE)
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
                 .handler(new RelayHandler(this, false))
                 .connect(candidate.resolved())

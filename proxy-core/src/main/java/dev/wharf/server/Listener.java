@@ -5,6 +5,7 @@ import dev.wharf.config.ListenerConfig;
 import dev.wharf.relay.AdmissionHandler;
 import dev.wharf.relay.CloseReason;
 import dev.wharf.relay.ListenerState;
+import dev.wharf.relay.RelayOptions;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -30,15 +31,11 @@ final class Listener {
     /** Binds the socket; blocks, so call it off the event loops. */
     void bind(EventLoopGroup group, Transport transport) throws ConfigException {
         ListenerConfig config = state.config();
-        ChannelFuture bound = new ServerBootstrap()
+        ChannelFuture bound = RelayOptions.onAccepted(new ServerBootstrap())
                 .group(group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new AdmissionHandler(state))
                 .bind(config.host(), config.port())
                 .awaitUninterruptibly();

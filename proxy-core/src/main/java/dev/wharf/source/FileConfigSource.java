@@ -9,6 +9,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.Arrays;
@@ -56,18 +57,33 @@ public final class FileConfigSource implements AutoCloseable {
                     StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
             while (running) {
                 WatchKey key = watcher.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-                if (key != null) {
-                    key.pollEvents();
-                    key.reset();
+                if (key == null) {
+                    checkForChange();
+                } else if (concernsTheFile(key)) {
                     Thread.sleep(SETTLE_MILLIS);
+                    checkForChange();
                 }
-                checkForChange();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
             LOG.error("config watch on {} stopped; the config in force keeps serving", file, e);
         }
+    }
+
+    /**
+     * Whether a batch of events touched the file or the {@code ..data} link it goes through;
+     * other files in the directory (logs, say) change often and are no reason to read it.
+     */
+    private boolean concernsTheFile(WatchKey key) {
+        boolean relevant = false;
+        for (WatchEvent<?> event : key.pollEvents()) {
+            Object name = event.context();
+            relevant |= name == null || event.kind() == StandardWatchEventKinds.OVERFLOW
+                    || name.toString().equals(file.getFileName().toString()) || name.toString().startsWith("..");
+        }
+        key.reset();
+        return relevant;
     }
 
     private void checkForChange() {

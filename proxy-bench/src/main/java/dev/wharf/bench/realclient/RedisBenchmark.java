@@ -35,8 +35,8 @@ public final class RedisBenchmark implements Scenario {
      * run does a quarter, the smoke test a token amount.
      */
     private static final List<Variant> VARIANTS = List.of(
-            new Variant(NAME + "-P16", List.of("-P", "16", "-c", "50"), 3_000_000),
-            new Variant(NAME + "-c50", List.of("-c", "50"), 200_000));
+            new Variant(NAME + "-P16", List.of("-P", "16", "-c", "50"), 1_500_000),
+            new Variant(NAME + "-c50", List.of("-c", "50"), 100_000));
     private static final long SMOKE_REQUESTS = 2_000;
     private static final int QUICK_DIVISOR = 4;
     /** Some 20 times what a full run takes against the direct connection. */

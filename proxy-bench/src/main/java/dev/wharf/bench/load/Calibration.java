@@ -1,6 +1,7 @@
 package dev.wharf.bench.load;
 
 import dev.wharf.bench.scenario.RunContext;
+import dev.wharf.bench.target.PortTarget;
 import dev.wharf.bench.target.Target;
 import dev.wharf.bench.target.Upstream;
 import dev.wharf.bench.upstream.BenchUpstreamServer;
@@ -56,7 +57,7 @@ public final class Calibration {
         try {
             RunContext context = new RunContext(Duration.ofSeconds(seconds), Duration.ofSeconds(1), false, false,
                     group, Map.of());
-            Target direct = new Direct(upstream.port());
+            Target direct = new PortTarget("direct", upstream.port());
             System.out.printf("load generator: %s, upstream %s%n", Connections.channelType(group).getSimpleName(),
                     inProcess ? "in this JVM" : "in its own JVM");
             BulkThroughput bulk = new BulkThroughput(List.of(streams));
@@ -130,38 +131,6 @@ public final class Calibration {
                 Thread.currentThread().interrupt();
             }
             process.destroyForcibly();
-        }
-    }
-
-    /** No proxy: the upstream itself. */
-    private record Direct(int port) implements Target {
-        @Override
-        public String name() {
-            return "direct";
-        }
-
-        @Override
-        public int port(Upstream upstream) {
-            return port;
-        }
-
-        @Override
-        public double cpuSeconds() {
-            return 0;
-        }
-
-        @Override
-        public long memoryBytes() {
-            return 0;
-        }
-
-        @Override
-        public long directMemoryBytes() {
-            return -1;
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

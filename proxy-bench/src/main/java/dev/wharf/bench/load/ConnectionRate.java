@@ -35,8 +35,7 @@ public final class ConnectionRate implements Scenario {
     /** After a failed cycle a worker pauses this long, so a refusing target is not hammered in a spin. */
     private static final long ERROR_BACKOFF_MILLIS = 10;
 
-    private final int workers;
-    private final int smokeWorkers;
+    private final ConnectionCount workers;
 
     /** 32 workers, 4 in the smoke test. */
     public ConnectionRate() {
@@ -44,11 +43,7 @@ public final class ConnectionRate implements Scenario {
     }
 
     public ConnectionRate(int workers, int smokeWorkers) {
-        if (workers < 1 || smokeWorkers < 1) {
-            throw new IllegalArgumentException("workers must be positive");
-        }
-        this.workers = workers;
-        this.smokeWorkers = smokeWorkers;
+        this.workers = new ConnectionCount(workers, smokeWorkers);
     }
 
     @Override
@@ -58,7 +53,7 @@ public final class ConnectionRate implements Scenario {
 
     @Override
     public List<Measurement> run(Target target, RunContext context) throws Exception {
-        int n = context.smoke() ? smokeWorkers : workers;
+        int n = workers.in(context);
         List<Worker> all = new ArrayList<>(n);
         try (Payload request = Payload.withMode(BenchUpstreamServer.ECHO, MESSAGE_SIZE)) {
             long start = System.nanoTime();

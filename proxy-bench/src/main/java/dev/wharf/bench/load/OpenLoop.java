@@ -23,8 +23,7 @@ import java.util.concurrent.TimeUnit;
  * measured from the request's <em>intended</em> send time (see {@link LatencyRecorder}).
  */
 public final class OpenLoop implements Scenario {
-    private final int connections;
-    private final int smokeConnections;
+    private final ConnectionCount connections;
 
     /** 64 connections, 8 in the smoke test. */
     public OpenLoop() {
@@ -32,11 +31,7 @@ public final class OpenLoop implements Scenario {
     }
 
     public OpenLoop(int connections, int smokeConnections) {
-        if (connections < 1 || smokeConnections < 1) {
-            throw new IllegalArgumentException("connections must be positive");
-        }
-        this.connections = connections;
-        this.smokeConnections = smokeConnections;
+        this.connections = new ConnectionCount(connections, smokeConnections);
     }
 
     @Override
@@ -88,7 +83,7 @@ public final class OpenLoop implements Scenario {
     }
 
     public Outcome measure(Target target, RunContext context, int size, double rate) throws Exception {
-        int n = context.smoke() ? smokeConnections : connections;
+        int n = connections.in(context);
         double interval = 1e9 * n / rate; // nanoseconds between two requests of one connection
         List<Conn> conns = new ArrayList<>(n);
         List<Channel> channels = List.of();

@@ -24,8 +24,7 @@ public final class RequestResponse implements Scenario {
     /** How long the scenario waits past the end of the window for the last answers. */
     static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
-    private final int connections;
-    private final int smokeConnections;
+    private final ConnectionCount connections;
 
     /** 64 connections, 8 in the smoke test. */
     public RequestResponse() {
@@ -33,11 +32,7 @@ public final class RequestResponse implements Scenario {
     }
 
     public RequestResponse(int connections, int smokeConnections) {
-        if (connections < 1 || smokeConnections < 1) {
-            throw new IllegalArgumentException("connections must be positive");
-        }
-        this.connections = connections;
-        this.smokeConnections = smokeConnections;
+        this.connections = new ConnectionCount(connections, smokeConnections);
     }
 
     @Override
@@ -65,7 +60,7 @@ public final class RequestResponse implements Scenario {
 
     /** One warm-up plus measured window with messages of {@code size} bytes. */
     public Outcome measure(Target target, RunContext context, int size) throws Exception {
-        int n = context.smoke() ? smokeConnections : connections;
+        int n = connections.in(context);
         List<Conn> conns = new ArrayList<>(n);
         List<Channel> channels = List.of();
         try (Payload payload = new Payload(size)) {

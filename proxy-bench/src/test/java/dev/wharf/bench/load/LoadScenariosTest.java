@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wharf.bench.model.Measurement;
 import dev.wharf.bench.scenario.RunContext;
 import dev.wharf.bench.scenario.Scenario;
+import dev.wharf.bench.target.PortTarget;
 import dev.wharf.bench.target.Target;
 import dev.wharf.bench.target.Upstream;
 import dev.wharf.bench.upstream.BenchUpstreamServer;
@@ -64,33 +65,6 @@ class LoadScenariosTest {
         upstream.close();
     }
 
-    /** The direct connection: the upstream's own port, no process to measure. */
-    record FakeTarget(String name, int port) implements Target {
-        @Override
-        public int port(Upstream u) {
-            return port;
-        }
-
-        @Override
-        public double cpuSeconds() {
-            return 0;
-        }
-
-        @Override
-        public long memoryBytes() {
-            return 0;
-        }
-
-        @Override
-        public long directMemoryBytes() {
-            return -1;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     /** Pretends to be a proxy by reporting this JVM's own CPU, RSS and pooled direct memory. */
     record SelfMeasuringTarget(int port) implements Target {
         @Override
@@ -130,7 +104,7 @@ class LoadScenariosTest {
     }
 
     private static Target direct() {
-        return new FakeTarget("direct", upstream.port());
+        return new PortTarget("direct", upstream.port());
     }
 
     /** scenario -> metric -> value, checking every measurement names the target. */
@@ -319,7 +293,7 @@ class LoadScenariosTest {
             new DataOutputStream(s.getOutputStream()).writeLong(count - 1); // one byte "lost"
         })) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> new BulkThroughput(List.of(1)).upload(new FakeTarget("lossy", lossy.getLocalPort()), smoke, 1));
+                    () -> new BulkThroughput(List.of(1)).upload(new PortTarget("lossy", lossy.getLocalPort()), smoke, 1));
             assertTrue(e.getMessage().contains("sink counted"), e.getMessage());
         }
     }
@@ -339,7 +313,7 @@ class LoadScenariosTest {
             }
         })) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> new BulkThroughput(List.of(1)).download(new FakeTarget("short", shortchanging.getLocalPort()), smoke, 1));
+                    () -> new BulkThroughput(List.of(1)).download(new PortTarget("short", shortchanging.getLocalPort()), smoke, 1));
             assertTrue(e.getMessage().contains("bytes asked for"), e.getMessage());
         }
     }
@@ -358,7 +332,7 @@ class LoadScenariosTest {
             in.readAllBytes();
         })) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> new RequestResponse(1, 1).measure(new FakeTarget("chatty", chatty.getLocalPort()), smoke, 64));
+                    () -> new RequestResponse(1, 1).measure(new PortTarget("chatty", chatty.getLocalPort()), smoke, 64));
             assertTrue(e.getMessage().contains("more bytes"), e.getMessage());
         }
     }

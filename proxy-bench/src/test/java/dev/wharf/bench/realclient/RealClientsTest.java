@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wharf.bench.model.Measurement;
 import dev.wharf.bench.scenario.RunContext;
 import dev.wharf.bench.target.DirectTarget;
+import dev.wharf.bench.target.PortTarget;
 import dev.wharf.bench.target.Target;
 import dev.wharf.bench.target.Upstream;
 import dev.wharf.bench.target.Upstreams;
@@ -70,36 +71,7 @@ class RealClientsTest {
 
     @Test
     void aToolThatCannotConnectFailsWithItsOutput() {
-        Target nowhere = new Target() {
-            @Override
-            public String name() {
-                return "nowhere";
-            }
-
-            @Override
-            public int port(Upstream upstream) {
-                return 1; // nothing listens there
-            }
-
-            @Override
-            public double cpuSeconds() {
-                return 0;
-            }
-
-            @Override
-            public long memoryBytes() {
-                return 0;
-            }
-
-            @Override
-            public long directMemoryBytes() {
-                return -1;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        Target nowhere = new PortTarget("nowhere", 1); // nothing listens there
         IOException redis = assertThrows(IOException.class, () -> new RedisBenchmark().run(nowhere, SMOKE));
         assertTrue(redis.getMessage().startsWith("Redis does not answer PING through nowhere on port 1"), redis.getMessage());
         IOException pg = assertThrows(IOException.class, () -> new Pgbench().run(nowhere, SMOKE));

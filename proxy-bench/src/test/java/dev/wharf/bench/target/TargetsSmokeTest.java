@@ -88,17 +88,18 @@ class TargetsSmokeTest {
             assertFalse(ports.contains(upstreams.port(Upstream.REDIS)), "a port of its own");
 
             assertEquals("+PONG", ping(target.port(Upstream.REDIS)));
-            // Traffic until the CPU counters (10 ms ticks) move: nginx relays 8 MB in less than a tick.
-            for (int i = 0; i < 20 && (i == 0 || target.cpuSeconds() == 0); i++) {
+            // Traffic until the CPU counters (10 ms ticks) move: nginx relays 8 MB in less than a tick,
+            // and socat's per-connection children count only once their parent has reaped them.
+            for (int i = 0; i < 40 && (i == 0 || target.cpuSeconds() == 0); i++) {
                 echo(target.port(Upstream.ECHO), ECHO_BYTES);
+                Thread.sleep(i < 20 ? 0 : 50);
             }
 
             ProxyTarget proxy = (ProxyTarget) target;
             proxy.processes().forEach(p -> pids.addAll(p.processTree()));
             assertTrue(proxy.isAlive());
             assertTrue(target.cpuSeconds() > 0, name + " cpu " + proxy.usage());
-            assertTrue(target.memoryBytes() > 1_000_000, name + " rss " + proxy.usage());
-            assertTrue(proxy.memoryBytes() > 0, name + " pss " + proxy.memoryBytes());
+            assertTrue(target.memoryBytes() > 100_000, name + " pss " + target.memoryBytes());
             if (name.equals(WharfTarget.NAME)) {
                 assertTrue(target.directMemoryBytes() > 0, "wharf's direct memory " + target.directMemoryBytes());
             } else {

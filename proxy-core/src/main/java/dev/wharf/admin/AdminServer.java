@@ -52,10 +52,6 @@ public final class AdminServer implements AutoCloseable {
         this.channel = bound.channel();
     }
 
-    public AdminConfig config() {
-        return config;
-    }
-
     public int port() {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }

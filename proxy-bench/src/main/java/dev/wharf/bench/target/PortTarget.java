@@ -1,13 +1,28 @@
 package dev.wharf.bench.target;
 
+import java.util.function.ToIntFunction;
+
 /**
- * A target with no process of its own: every upstream is reached at one port, and there is no
- * CPU or memory to report. For calibrating against a bare upstream, and for tests.
+ * A target with no process of its own, so no CPU or memory to report: the direct connection to
+ * the upstreams (the baseline every proxy is compared to), or, for calibration and tests, a
+ * single port that stands for every upstream.
  */
-public record PortTarget(String name, int port) implements Target {
+public record PortTarget(String name, ToIntFunction<Upstream> ports) implements Target {
+    public static final String DIRECT = "direct";
+
+    /** Every upstream at {@code port}. */
+    public PortTarget(String name, int port) {
+        this(name, upstream -> port);
+    }
+
+    /** Straight to the upstreams; nothing to stop, they belong to whoever started them. */
+    public static PortTarget direct(Upstreams upstreams) {
+        return new PortTarget(DIRECT, upstreams::port);
+    }
+
     @Override
     public int port(Upstream upstream) {
-        return port;
+        return ports.applyAsInt(upstream);
     }
 
     @Override

@@ -8,7 +8,7 @@ import java.util.Map;
 /** Builds targets by name. */
 public final class Targets {
     /** Every target, in report order. */
-    public static final List<String> NAMES = List.of(DirectTarget.NAME, WharfTarget.NAME, HaproxyTarget.NAME,
+    public static final List<String> NAMES = List.of(PortTarget.DIRECT, WharfTarget.NAME, HaproxyTarget.NAME,
             HaproxyTarget.SPLICE_NAME, NginxTarget.NAME, SocatTarget.NAME);
 
     /**
@@ -57,7 +57,7 @@ public final class Targets {
     /** Starts one target by name. */
     public static Target start(String name, Upstreams upstreams, Path workDir, WharfTarget.Options wharf) {
         return switch (checkName(name)) {
-            case DirectTarget.NAME -> new DirectTarget(upstreams);
+            case PortTarget.DIRECT -> PortTarget.direct(upstreams);
             case WharfTarget.NAME -> WharfTarget.start(upstreams, workDir, wharf);
             case HaproxyTarget.NAME -> HaproxyTarget.start(upstreams, workDir, false);
             case HaproxyTarget.SPLICE_NAME -> HaproxyTarget.start(upstreams, workDir, true);

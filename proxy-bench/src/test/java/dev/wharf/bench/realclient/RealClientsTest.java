@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wharf.bench.model.Measurement;
 import dev.wharf.bench.scenario.RunContext;
-import dev.wharf.bench.target.DirectTarget;
 import dev.wharf.bench.target.PortTarget;
 import dev.wharf.bench.target.Target;
 import dev.wharf.bench.target.Upstream;
@@ -47,7 +46,7 @@ class RealClientsTest {
 
     @Test
     void redisBenchmarkMeasuresSetAndGetWithAndWithoutPipelining() throws Exception {
-        Target direct = new DirectTarget(upstreams);
+        Target direct = PortTarget.direct(upstreams);
         List<Measurement> ms = new RedisBenchmark().run(direct, SMOKE);
 
         assertEquals(List.of("redis-benchmark-P16 SET", "redis-benchmark-P16 GET", "redis-benchmark-c50 SET",
@@ -61,7 +60,7 @@ class RealClientsTest {
 
     @Test
     void pgbenchMeasuresSelectOnlyTransactions() throws Exception {
-        List<Measurement> ms = new Pgbench().run(new DirectTarget(upstreams), SMOKE);
+        List<Measurement> ms = new Pgbench().run(PortTarget.direct(upstreams), SMOKE);
 
         assertEquals(1, ms.size());
         Measurement m = ms.get(0);

@@ -62,7 +62,7 @@ class TargetsSmokeTest {
 
     @Test
     void directIsTheUpstreamsThemselves() throws Exception {
-        Target direct = new DirectTarget(upstreams);
+        Target direct = PortTarget.direct(upstreams);
         assertEquals(upstreams.port(Upstream.REDIS), direct.port(Upstream.REDIS));
         assertEquals("+PONG", ping(direct.port(Upstream.REDIS)));
         echo(direct.port(Upstream.ECHO), 1024);

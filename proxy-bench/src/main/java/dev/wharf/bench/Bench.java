@@ -8,6 +8,7 @@ import dev.wharf.bench.load.RequestResponse;
 import dev.wharf.bench.model.Measurement;
 import dev.wharf.bench.model.Result;
 import dev.wharf.bench.model.RunInfo;
+import dev.wharf.bench.proc.Directories;
 import dev.wharf.bench.realclient.Pgbench;
 import dev.wharf.bench.realclient.RedisBenchmark;
 import dev.wharf.bench.report.Reports;
@@ -23,7 +24,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,7 +82,7 @@ public final class Bench {
             }
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            deleteQuietly(work);
+            Directories.deleteTree(work);
         }
     }
 
@@ -149,13 +149,5 @@ public final class Bench {
                 System.getProperty("os.name") + " " + System.getProperty("os.version"),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
                 options.quick(), options.rounds(), List.copyOf(targets.keySet()), notes);
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            LOG.warn("could not delete {}: {}", dir, e.toString());
-        }
     }
 }

@@ -1,9 +1,8 @@
 package dev.wharf.bench.target;
 
+import dev.wharf.bench.proc.Directories;
 import dev.wharf.bench.proc.ManagedProcess;
 import dev.wharf.bench.proc.PostgresBinaries;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
@@ -11,13 +10,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * The servers every target relays to, each a child process on 127.0.0.1 with its log in the work
@@ -148,7 +145,7 @@ public final class Upstreams implements AutoCloseable {
         processes.clear();
         ports.clear();
         if (postgresDir != null) {
-            deleteTree(postgresDir);
+            Directories.deleteTree(postgresDir);
             postgresDir = null;
         }
     }
@@ -229,7 +226,7 @@ public final class Upstreams implements AutoCloseable {
         started(Upstream.POSTGRES, pg);
         // Also when the JVM exits without close(): the loaded database is hundreds of MB.
         Path dir = postgresDir;
-        pg.process().afterExit(() -> deleteTree(dir));
+        pg.process().afterExit(() -> Directories.deleteTree(dir));
         ManagedProcess.run(List.of(pgbench.toString(), "-i", "-s", Integer.toString(scale), "-q",
                         "-h", ManagedProcess.HOST, "-p", Integer.toString(pg.port()), "-U", PG_USER, "postgres"),
                 PGBENCH_INIT_TIMEOUT, Map.of(), log);
@@ -262,22 +259,5 @@ public final class Upstreams implements AutoCloseable {
 
     private static boolean runningAsRoot() {
         return "root".equals(System.getProperty("user.name"));
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(f -> {
-                try {
-                    Files.deleteIfExists(f);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            System.err.println("bench: could not delete " + dir + ": " + e);
-        }
     }
 }

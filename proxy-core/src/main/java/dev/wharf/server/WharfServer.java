@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +44,8 @@ public final class WharfServer implements AutoCloseable {
         return t;
     });
     private final Map<String, Listener> listeners = new TreeMap<>();
-    private final List<CompletableFuture<Void>> drains = new ArrayList<>();
+    /** Listeners removed by a reload whose sessions are still draining; each leaves when done. */
+    private final Map<Listener, CompletableFuture<Void>> draining = new ConcurrentHashMap<>();
     private AdminServer admin;
     private volatile Applied current;
     private volatile boolean ready;
@@ -123,11 +125,12 @@ public final class WharfServer implements AutoCloseable {
                 changed.add(config.name());
             }
         }
-        drains.removeIf(CompletableFuture::isDone);
         for (Listener old : retiring) {
             listeners.remove(old.state.name());
             Duration timeout = old.state.config().drainTimeout();
-            drains.add(CompletableFuture.runAsync(() -> old.drain(timeout, CloseReason.DRAIN_TIMEOUT), drainer));
+            CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> old.drain(timeout, CloseReason.DRAIN_TIMEOUT), drainer);
+            draining.put(old, drained);
+            drained.whenComplete((done, error) -> draining.remove(old, drained));
         }
         listeners.putAll(binding);
         WharfConfig previous = current == null ? null : current.config();
@@ -226,7 +229,7 @@ public final class WharfServer implements AutoCloseable {
         List<CompletableFuture<Void>> waits;
         synchronized (this) {
             listeners.values().forEach(Listener::stopAccepting);
-            waits = new ArrayList<>(drains);
+            waits = new ArrayList<>(draining.values());
             for (Listener l : listeners.values()) {
                 Duration timeout = l.state.config().drainTimeout();
                 waits.add(CompletableFuture.runAsync(() -> l.drain(timeout, CloseReason.SHUTDOWN), drainer));
@@ -242,11 +245,16 @@ public final class WharfServer implements AutoCloseable {
         stopping = true;
         listeners.values().forEach(Listener::stopAccepting);
         listeners.values().forEach(l -> l.closeRemaining(CloseReason.SHUTDOWN));
+        draining.keySet().forEach(l -> l.closeRemaining(CloseReason.SHUTDOWN));
         if (admin != null) {
             admin.close();
         }
-        relayGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-        adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        // The groups are null when start() failed before creating them (a transport that does not load).
+        for (EventLoopGroup group : new EventLoopGroup[] {relayGroup, adminGroup}) {
+            if (group != null) {
+                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+            }
+        }
         drainer.shutdownNow();
         metrics.close();
         LOG.info("wharf stopped");

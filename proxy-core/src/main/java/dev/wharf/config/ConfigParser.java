@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -52,10 +53,10 @@ public final class ConfigParser {
     private static final List<String> RUNTIME_KEYS = List.of("transport", "event-loops");
     private static final List<String> ADMIN_KEYS = List.of("host", "port");
     private static final List<String> DEFAULTS_KEYS = List.of("host", "connect-timeout", "idle-timeout",
-            "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance");
+            "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance", "splice");
     private static final List<String> LISTENER_KEYS = List.of("port", "host", "protocol", "allow",
             "connect-timeout", "idle-timeout", "drain-timeout", "max-connections", "max-connections-per-source",
-            "upstream");
+            "splice", "upstream");
     private static final List<String> UPSTREAM_KEYS = List.of("endpoints", "balance");
     private static final List<String> ENDPOINT_KEYS = List.of("address", "check-port");
 
@@ -204,8 +205,9 @@ public final class ConfigParser {
             Integer maxConnections,
             Integer maxConnectionsPerSource,
             AllowList allow,
-            Balance balance) {
-        static final Settings NONE = new Settings(null, null, null, null, null, null, null, null);
+            Balance balance,
+            Boolean splice) {
+        static final Settings NONE = new Settings(null, null, null, null, null, null, null, null, null);
     }
 
     private Settings defaults(Node node) {
@@ -221,7 +223,8 @@ public final class ConfigParser {
                 integer(defaults.preset("max-connections"), 1, UNBOUNDED),
                 integer(defaults.preset("max-connections-per-source"), 0, UNBOUNDED),
                 allowList(defaults.preset("allow")),
-                balance(defaults.preset("balance")));
+                balance(defaults.preset("balance")),
+                bool(defaults.preset("splice")));
     }
 
     private Map<String, ListenerConfig> listeners(Node node, Settings defaults) {
@@ -260,12 +263,13 @@ public final class ConfigParser {
                 defaults.maxConnections());
         Integer maxConnectionsPerSource = optional(listener, "max-connections-per-source",
                 n -> integer(n, 0, UNBOUNDED), defaults.maxConnectionsPerSource());
+        Boolean splice = optional(listener, "splice", this::bool, defaults.splice());
         if (!validName || !present(port, host, protocol, allow, upstream, connectTimeout, idleTimeout, drainTimeout,
-                maxConnections, maxConnectionsPerSource)) {
+                maxConnections, maxConnectionsPerSource, splice)) {
             return null;
         }
         return new ListenerConfig(name, host, port, protocol, allow, upstream, connectTimeout, idleTimeout,
-                drainTimeout, maxConnections, maxConnectionsPerSource);
+                drainTimeout, maxConnections, maxConnectionsPerSource, splice);
     }
 
     private boolean listenerName(String name, Node node) {
@@ -478,6 +482,25 @@ public final class ConfigParser {
                 return null;
             }
         }
+        return null;
+    }
+
+    private Boolean bool(Node node) {
+        Object raw = node.value().unwrapped();
+        if (raw instanceof Boolean b) {
+            return b;
+        }
+        if (raw instanceof String text) {
+            switch (text.trim().toLowerCase(Locale.ROOT)) {
+                case "true", "on", "yes":
+                    return true;
+                case "false", "off", "no":
+                    return false;
+                default:
+                    break;
+            }
+        }
+        error(node, node.shown() + " is not a boolean (expected: true or false)");
         return null;
     }
 

@@ -18,7 +18,8 @@ public record ListenerConfig(
         Duration idleTimeout,
         Duration drainTimeout,
         int maxConnections,
-        int maxConnectionsPerSource) {
+        int maxConnectionsPerSource,
+        boolean splice) {
 
     /** Whether the listening socket itself must change (a new bind), as opposed to what it does. */
     public boolean sameSocket(ListenerConfig other) {

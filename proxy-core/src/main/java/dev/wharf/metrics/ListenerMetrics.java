@@ -18,6 +18,8 @@ public final class ListenerMetrics {
     public final Counter upstreamUnavailable;
     public final Counter bytesToUpstream;
     public final Counter bytesToClient;
+    public final Counter splicedToUpstream;
+    public final Counter splicedToClient;
     public final Timer upstreamConnect;
     public final Timer session;
     /** Live sessions; the relay increments and decrements it, the gauge reads it. */
@@ -32,6 +34,8 @@ public final class ListenerMetrics {
         upstreamUnavailable = connections("upstream_unavailable");
         bytesToUpstream = bytes("to_upstream");
         bytesToClient = bytes("to_client");
+        splicedToUpstream = spliced("to_upstream");
+        splicedToClient = spliced("to_client");
         upstreamConnect = Timer.builder(WharfMetrics.UPSTREAM_CONNECT).tag("listener", listener)
                 .description("Time to open the upstream connection")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
@@ -52,6 +56,12 @@ public final class ListenerMetrics {
     private Counter bytes(String direction) {
         return Counter.builder(WharfMetrics.BYTES).tag("listener", listener).tag("direction", direction)
                 .baseUnit("bytes").description("Bytes relayed").register(registry);
+    }
+
+    private Counter spliced(String direction) {
+        return Counter.builder(WharfMetrics.SPLICED_BYTES).tag("listener", listener).tag("direction", direction)
+                .baseUnit("bytes").description("Bytes relayed by zero-copy splice, also counted in wharf_bytes_total")
+                .register(registry);
     }
 
     /** A 0/1 gauge for one endpoint of this listener; close it when the endpoint leaves the table. */

@@ -25,6 +25,7 @@ public final class WharfMetrics implements AutoCloseable {
     static final String CONNECTIONS = "wharf.connections";
     static final String CONNECTIONS_ACTIVE = "wharf.connections.active";
     static final String BYTES = "wharf.bytes";
+    static final String SPLICED_BYTES = "wharf.spliced.bytes";
     static final String UPSTREAM_CONNECT = "wharf.upstream.connect";
     static final String SESSION = "wharf.session";
     static final String UPSTREAM_HEALTHY = "wharf.upstream.healthy";

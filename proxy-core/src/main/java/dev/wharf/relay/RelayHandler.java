@@ -29,6 +29,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         ByteBuf data = (ByteBuf) msg;
         session.relayed(clientSide, data.readableBytes());
         Channel peer = session.peer(clientSide);
+        if (session.toSplicer(clientSide, data)) {
+            return;
+        }
         if (peer == null) {
             session.holdUntilConnected(data);
         } else {
@@ -43,7 +46,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             return; // the upstream is still connecting; Session.connected() resumes reading
         }
         peer.flush();
-        if (peer.isWritable()) {
+        if (peer.isWritable() && !session.splicerBacklogged(clientSide)) {
             readMore(ctx.channel());
         }
     }
@@ -62,7 +65,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
      * on Netty 4.2's epoll transport re-arming a half-closed channel fails and closes it (see
      * {@code Transport.of}).
      */
-    private static void readMore(Channel channel) {
+    static void readMore(Channel channel) {
         if (!(channel instanceof DuplexChannel duplex) || !duplex.isInputShutdown()) {
             channel.read();
         }
@@ -70,7 +73,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
+        if (evt instanceof ChannelInputShutdownEvent && !session.eofToSplicer(clientSide)) {
             session.inputShutdown(clientSide);
         }
         ctx.fireUserEventTriggered(evt);

@@ -45,6 +45,7 @@ public final class Session {
     private int directionsDone;
     private CloseReason reason;
     private ScheduledFuture<?> idleCheck;
+    private Splicer splicer;
 
     Session(ListenerState listener, Channel client, InetSocketAddress source) {
         this.listener = listener;
@@ -104,8 +105,15 @@ public final class Session {
         endpoint = candidate;
         candidate.sessionOpened();
         if (early != null) {
+            // Bytes Netty already read go first, through the heap; splicing is for sessions that
+            // start clean, so nothing read by Netty can race the pipe.
             upstream.writeAndFlush(early, upstream.voidPromise());
             early = null;
+        } else if (!earlyEof && config.splice() && Splicer.supported(client, upstream)) {
+            splicer = Splicer.start(this, client, upstream);
+            if (splicer != null) {
+                return;
+            }
         }
         if (earlyEof) {
             inputShutdown(true);
@@ -113,6 +121,37 @@ public final class Session {
             client.read();
         }
         upstream.read();
+    }
+
+    /** Splicing could not start (the loop refused the registration): relay through the heap. */
+    void spliceFailed(Throwable cause) {
+        LOG.debug("splice did not start on listener {}; relaying through the heap", listener.name(), cause);
+        splicer = null;
+        if (reason == null) {
+            client.read();
+            upstream.read();
+        }
+    }
+
+    /** In a spliced session, what Netty reads (the end of a stream) goes to the splicer, which writes it in order. */
+    boolean toSplicer(boolean clientSide, ByteBuf data) {
+        if (splicer == null) {
+            return false;
+        }
+        splicer.handedOver(clientSide, data);
+        return true;
+    }
+
+    boolean eofToSplicer(boolean clientSide) {
+        if (splicer == null) {
+            return false;
+        }
+        splicer.eofHandedOver(clientSide);
+        return true;
+    }
+
+    boolean splicerBacklogged(boolean clientSide) {
+        return splicer != null && splicer.backlogged(clientSide);
     }
 
     /**
@@ -129,6 +168,10 @@ public final class Session {
 
     Channel peer(boolean clientSide) {
         return clientSide ? upstream : client;
+    }
+
+    void spliced(boolean fromClient, int bytes) {
+        (fromClient ? listener.metrics().splicedToUpstream : listener.metrics().splicedToClient).increment(bytes);
     }
 
     void relayed(boolean fromClient, int bytes) {
@@ -169,6 +212,7 @@ public final class Session {
     /** One side's connection is gone: flush what the other side still has to receive, then close it. */
     void closed(boolean clientSide) {
         setReason(clientSide ? CloseReason.CLIENT_CLOSED : CloseReason.UPSTREAM_CLOSED);
+        stopSplicing();
         Channel other = peer(clientSide);
         if (other != null && other.isActive()) {
             other.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -187,9 +231,17 @@ public final class Session {
 
     private void closeBoth(CloseReason why) {
         setReason(why);
+        stopSplicing();
         client.close();
         if (upstream != null) {
             upstream.close();
+        }
+    }
+
+    /** The sockets are closing: polls must not keep them open, nor splices touch their fds. */
+    private void stopSplicing() {
+        if (splicer != null) {
+            splicer.stop();
         }
     }
 
@@ -214,6 +266,7 @@ public final class Session {
     /** Runs once, when the client channel has closed: release everything and write the access log. */
     private void ended() {
         idleCheck.cancel(false);
+        stopSplicing();
         if (early != null) {
             early.release();
             early = null;

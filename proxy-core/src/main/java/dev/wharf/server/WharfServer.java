@@ -8,6 +8,7 @@ import dev.wharf.config.WharfConfig;
 import dev.wharf.metrics.WharfMetrics;
 import dev.wharf.relay.CloseReason;
 import dev.wharf.relay.ListenerState;
+import dev.wharf.relay.Splicer;
 import dev.wharf.upstream.UpstreamPool;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
@@ -73,7 +74,17 @@ public final class WharfServer implements AutoCloseable {
         ready = true;
         LOG.atInfo().addKeyValue("transport", transport.configName())
                 .addKeyValue("event_loops", initial.runtime().eventLoopThreads())
+                .addKeyValue("splice", spliceState())
                 .addKeyValue("admin", admin.address()).log("wharf ready");
+    }
+
+    /** Whether listeners with {@code splice = true} can splice here, and if not, why not. */
+    private String spliceState() {
+        if (transport != Transport.IO_URING) {
+            return "off (needs the io-uring transport)";
+        }
+        Throwable cause = Splicer.unavailabilityCause();
+        return cause == null ? "available" : "off (" + cause.getMessage() + ")";
     }
 
     /**

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigParserTest {
     private static final String ORIGIN = "test.conf";
     private static final String LISTENER_KEYS = "port, host, protocol, allow, connect-timeout, idle-timeout,"
-            + " drain-timeout, max-connections, max-connections-per-source, upstream";
+            + " drain-timeout, max-connections, max-connections-per-source, splice, upstream";
 
     // ---- valid configs
 
@@ -40,6 +40,7 @@ class ConfigParserTest {
                     max-connections-per-source = 20
                     allow = ["10.244.0.0/16"]
                     balance = least-connections
+                    splice = off
                   }
                   listeners {
                     redis {
@@ -56,6 +57,7 @@ class ConfigParserTest {
                       drain-timeout = 1m
                       max-connections = 100
                       max-connections-per-source = 5
+                      splice = true
                       upstream {
                         endpoints = [
                           "127.0.0.1:5432",
@@ -82,10 +84,10 @@ class ConfigParserTest {
                         new Endpoint("db.example", 5434, 0),
                         new Endpoint("10.0.0.5", 5435, 8008),
                         new Endpoint("2001:db8::7", 5436, 0)), Balance.FIRST_HEALTHY),
-                Duration.ofMillis(500), Duration.ofHours(2), Duration.ofMinutes(1), 100, 5);
+                Duration.ofMillis(500), Duration.ofHours(2), Duration.ofMinutes(1), 100, 5, true);
         ListenerConfig redis = new ListenerConfig("redis", "10.0.0.1", 16379, Protocol.TCP, allow("10.244.0.0/16"),
                 new UpstreamConfig(List.of(new Endpoint("redis.example", 6379, 0)), Balance.LEAST_CONNECTIONS),
-                Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20);
+                Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20, false);
         assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000),
                 new RuntimeConfig(TransportChoice.IO_URING, 3), Duration.ZERO,
                 Map.of("pg", pg, "redis", redis)), config);
@@ -108,7 +110,7 @@ class ConfigParserTest {
         assertEquals(Duration.ofSeconds(5), config.shutdownDelay());
         assertEquals(new ListenerConfig("pg", "0.0.0.0", 15432, Protocol.TCP, AllowList.NOBODY,
                 new UpstreamConfig(List.of(new Endpoint("127.0.0.1", 5432, 0)), Balance.ROUND_ROBIN),
-                Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(30), 10000, 0),
+                Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(30), 10000, 0, true),
                 config.listeners().get("pg"));
     }
 
@@ -244,7 +246,7 @@ class ConfigParserTest {
                 "wharf.uptime: unknown key (expected one of: admin, runtime, shutdown-delay, defaults, listeners)",
                 "wharf.admin.prot: unknown key (expected one of: host, port)",
                 "wharf.defaults.max-conections: unknown key (expected one of: host, connect-timeout, idle-timeout,"
-                        + " drain-timeout, max-connections, max-connections-per-source, allow, balance)",
+                        + " drain-timeout, max-connections, max-connections-per-source, allow, balance, splice)",
                 "wharf.listeners.pg.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
                 "wharf.listeners.pg.upstream.balanse: unknown key (expected one of: endpoints, balance)",
                 "wharf.listeners.pg.upstream.endpoints[0].checkport: unknown key (expected one of: address,"
@@ -364,7 +366,8 @@ class ConfigParserTest {
     @Test
     void wrongTypesSayWhatWasExpected() {
         // when
-        List<String> errors = errorsOf(pg("port = \"abc\", allow = \"10.0.0.0/8\", host = 42, max-connections = 1.5"));
+        List<String> errors = errorsOf(pg("port = \"abc\", allow = \"10.0.0.0/8\", host = 42, max-connections = 1.5,"
+                + " splice = maybe"));
 
         // then
         assertEquals(List.of(
@@ -372,7 +375,8 @@ class ConfigParserTest {
                 "wharf.listeners.pg.host: 42 is not a string (expected: an IP address or a host name)",
                 "wharf.listeners.pg.allow: \"10.0.0.0/8\" is not a list (expected: a list of CIDR blocks such as"
                         + " [\"10.244.0.0/16\", \"::1\"])",
-                "wharf.listeners.pg.max-connections: 1.5 is not an integer (expected: >= 1)"), errors);
+                "wharf.listeners.pg.max-connections: 1.5 is not an integer (expected: >= 1)",
+                "wharf.listeners.pg.splice: \"maybe\" is not a boolean (expected: true or false)"), errors);
     }
 
     @Test

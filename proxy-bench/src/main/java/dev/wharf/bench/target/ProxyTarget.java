@@ -24,6 +24,7 @@ public abstract class ProxyTarget implements Target {
     private final String name;
     private final Map<Upstream, Integer> ports;
     private final List<ManagedProcess> processes;
+    private double cpuSecondsSeen;
 
     protected ProxyTarget(String name, Map<Upstream, Integer> ports, List<ManagedProcess> processes) {
         this.name = name;
@@ -46,8 +47,11 @@ public abstract class ProxyTarget implements Target {
     }
 
     @Override
-    public double cpuSeconds() {
-        return usage().cpuSeconds();
+    public synchronized double cpuSeconds() {
+        // CPU time only grows, but a sum over a process tree can dip for an instant: a child that
+        // exits leaves the tree before its parent has reaped it into its own children's time.
+        cpuSecondsSeen = Math.max(cpuSecondsSeen, usage().cpuSeconds());
+        return cpuSecondsSeen;
     }
 
     @Override

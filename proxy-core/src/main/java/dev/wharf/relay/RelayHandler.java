@@ -18,6 +18,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     private final Session session;
     private final boolean clientSide;
+    private int batchBytes;
 
     RelayHandler(Session session, boolean clientSide) {
         this.session = session;
@@ -28,6 +29,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf data = (ByteBuf) msg;
         session.relayed(clientSide, data.readableBytes());
+        batchBytes += data.readableBytes();
         Channel peer = session.peer(clientSide);
         if (session.toSplicer(clientSide, data)) {
             return;
@@ -46,7 +48,12 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             return; // the upstream is still connecting; Session.connected() resumes reading
         }
         peer.flush();
-        if (peer.isWritable() && !session.splicerBacklogged(clientSide)) {
+        int batch = batchBytes;
+        batchBytes = 0;
+        if (session.splicing(clientSide) || session.spliceFrom(clientSide, batch)) {
+            return; // the splicer reads this side now (and asks Netty for the end of the stream)
+        }
+        if (peer.isWritable()) {
             readMore(ctx.channel());
         }
     }
@@ -54,7 +61,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         Channel peer = session.peer(clientSide);
-        if (ctx.channel().isWritable() && peer != null) {
+        if (ctx.channel().isWritable() && peer != null && !session.splicing(!clientSide)) {
             readMore(peer);
         }
         ctx.fireChannelWritabilityChanged();

@@ -28,6 +28,8 @@ import org.slf4j.spi.LoggingEventBuilder;
 public final class Session {
     private static final Logger ACCESS = LoggerFactory.getLogger("wharf.access");
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    /** A read loop this large means a bulk transfer, which splice moves more cheaply than copies. */
+    private static final int SPLICE_BATCH = 128 * 1024;
 
     private final ListenerState listener;
     private final ListenerConfig config;
@@ -105,15 +107,8 @@ public final class Session {
         endpoint = candidate;
         candidate.sessionOpened();
         if (early != null) {
-            // Bytes Netty already read go first, through the heap; splicing is for sessions that
-            // start clean, so nothing read by Netty can race the pipe.
             upstream.writeAndFlush(early, upstream.voidPromise());
             early = null;
-        } else if (!earlyEof && config.splice() && Splicer.supported(client, upstream)) {
-            splicer = Splicer.start(this, client, upstream);
-            if (splicer != null) {
-                return;
-            }
         }
         if (earlyEof) {
             inputShutdown(true);
@@ -123,19 +118,40 @@ public final class Session {
         upstream.read();
     }
 
-    /** Splicing could not start (the loop refused the registration): relay through the heap. */
-    void spliceFailed(Throwable cause) {
-        LOG.debug("splice did not start on listener {}; relaying through the heap", listener.name(), cause);
-        splicer = null;
-        if (reason == null) {
-            client.read();
-            upstream.read();
+    /**
+     * A direction that just moved a bulk-sized batch (one read loop of {@code batchBytes}) is
+     * handed to the splicer, as HAProxy's splice-auto does: small exchanges keep the cheaper
+     * heap path, bulk transfers stop copying. True if the splicer took it; the caller must then
+     * not ask Netty to read that side again.
+     */
+    boolean spliceFrom(boolean clientSide, int batchBytes) {
+        if (batchBytes < SPLICE_BATCH || !config.splice() || upstream == null || reason != null) {
+            return false;
         }
+        if (splicer == null) {
+            if (!Splicer.supported(client, upstream)) {
+                return false;
+            }
+            splicer = Splicer.create(this, client, upstream);
+        }
+        splicer.take(clientSide);
+        return true;
     }
 
-    /** In a spliced session, what Netty reads (the end of a stream) goes to the splicer, which writes it in order. */
+    /** The splicer could not register with the event loop, which happens only when it is shutting down. */
+    void spliceFailed(Throwable cause) {
+        LOG.debug("splice did not start on listener {}", listener.name(), cause);
+        closeBoth(CloseReason.SHUTDOWN);
+    }
+
+    /** Whether the splicer owns the direction read from that side: Netty must not be asked to read it. */
+    boolean splicing(boolean clientSide) {
+        return splicer != null && splicer.owns(clientSide);
+    }
+
+    /** What Netty reads from a spliced direction's source (the end of its stream) goes to the splicer. */
     boolean toSplicer(boolean clientSide, ByteBuf data) {
-        if (splicer == null) {
+        if (!splicing(clientSide)) {
             return false;
         }
         splicer.handedOver(clientSide, data);
@@ -143,15 +159,11 @@ public final class Session {
     }
 
     boolean eofToSplicer(boolean clientSide) {
-        if (splicer == null) {
+        if (!splicing(clientSide)) {
             return false;
         }
         splicer.eofHandedOver(clientSide);
         return true;
-    }
-
-    boolean splicerBacklogged(boolean clientSide) {
-        return splicer != null && splicer.backlogged(clientSide);
     }
 
     /**

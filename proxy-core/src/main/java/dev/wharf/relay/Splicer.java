@@ -1,6 +1,7 @@
 package dev.wharf.relay;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
@@ -20,9 +21,11 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayDeque;
 
 /**
- * Zero-copy relay of one session: bytes go socket to pipe to socket with {@code splice(2)} and
- * never enter user space. Readiness comes from io_uring polls on the event loop both channels
- * share; the splices themselves are non-blocking syscalls made on that loop.
+ * Zero-copy relay for the bulk directions of one session: bytes go socket to pipe to socket with
+ * {@code splice(2)} and never enter user space. A session starts on the heap relay; a direction
+ * whose read loop brings a bulk-sized batch is taken over here ({@link Session#spliceFrom}).
+ * Readiness comes from io_uring polls on the event loop both channels share; the splices are
+ * non-blocking syscalls made on that loop.
  *
  * <p><b>The end of a stream is read by Netty.</b> Netty keeps both channels registered and, as
  * always, reads a socket by itself once its peer has half-closed (POLLRDHUP). Two readers of one
@@ -34,18 +37,17 @@ import java.util.ArrayDeque;
  * the EOF, and this class writes them after whatever the pipe still holds, then shuts the sink's
  * output down ({@link Session#inputShutdown}).
  *
- * <p>Netty itself never writes to a spliced socket: once a socket is non-blocking, Netty 4.2's
- * io_uring writev can get EAGAIN, and its POLLOUT poll then completes with only POLLRDHUP set
- * if the peer has half-closed; Netty reads that as a hang-up and never writes again.
+ * <p>Netty never writes to a spliced direction's sink, which is non-blocking: Netty 4.2's io_uring
+ * writev can get EAGAIN there, and its POLLOUT poll then completes with only POLLRDHUP set if the
+ * peer has half-closed; Netty reads that as a hang-up and never writes again.
  */
 public final class Splicer implements IoUringIoHandle {
     /**
      * The JDK's own fcntl(O_NONBLOCK) for a raw fd ({@code sun.nio.ch.IOUtil}). Netty's io_uring
-     * transport accepts sockets in blocking mode, and a splice on a blocking socket would stall
-     * the event loop until the peer reads; a non-blocking one returns at once and the relay polls.
-     * Reaching it needs {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED} (wharf.jar's
-     * manifest has it). Netty's io_uring channels handle non-blocking sockets (EAGAIN, then poll):
-     * its upstream sockets are created that way.
+     * transport accepts sockets in blocking mode, and a splice into a full blocking socket would
+     * stall the event loop until the peer reads; a non-blocking one returns at once and the relay
+     * polls. Reaching it needs {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED} (wharf.jar's
+     * manifest has it).
      */
     private static final MethodHandle NEW_FD;
     private static final MethodHandle CONFIGURE_BLOCKING;
@@ -89,11 +91,8 @@ public final class Splicer implements IoUringIoHandle {
     private static final int FROM_CLIENT = 1;
     private static final int OUT = 2;
 
-    /** A pipe holds 64 KiB by default; one readiness event moves at most this many pipefuls. */
+    /** A pipe holds 64 KiB by default: the most one splice moves. */
     private static final int CHUNK = 64 * 1024;
-    private static final int CHUNKS_PER_EVENT = 16;
-    /** Bytes Netty read that may wait for the sink before the relay stops asking Netty for more. */
-    private static final int BACKLOG = 256 * 1024;
 
     private final Session session;
     private final Direction toUpstream;
@@ -101,15 +100,10 @@ public final class Splicer implements IoUringIoHandle {
     private IoRegistration registration;
     private boolean stopped;
 
-    private Splicer(Session session, Channel client, Channel upstream) throws IOException {
+    private Splicer(Session session, Channel client, Channel upstream) {
         this.session = session;
         this.toUpstream = new Direction(true, client, upstream);
-        try {
-            this.toClient = new Direction(false, upstream, client);
-        } catch (IOException e) {
-            toUpstream.release();
-            throw e;
-        }
+        this.toClient = new Direction(false, upstream, client);
     }
 
     /** Why no session of this process can splice, or null when they can (on the io_uring transport). */
@@ -122,20 +116,11 @@ public final class Splicer implements IoUringIoHandle {
         return UNAVAILABLE == null && client instanceof IoUringSocketChannel && upstream instanceof IoUringSocketChannel;
     }
 
-    /**
-     * Starts splicing both directions of {@code session}; on the session's event loop. Returns
-     * null when the pipes cannot be made (fd limit): the caller relays through the heap instead.
-     */
-    static Splicer start(Session session, Channel client, Channel upstream) {
-        Splicer splicer;
-        try {
-            splicer = new Splicer(session, client, upstream);
-        } catch (IOException e) {
-            return null;
-        }
+    /** A splicer for {@code session}, on its event loop; no direction splices until {@link #take} hands it one. */
+    static Splicer create(Session session, Channel client, Channel upstream) {
+        Splicer splicer = new Splicer(session, client, upstream);
         ((IoEventLoop) client.eventLoop()).register(splicer).addListener(f -> {
             if (!f.isSuccess()) {
-                splicer.stop();
                 session.spliceFailed(f.cause());
                 return;
             }
@@ -144,25 +129,42 @@ public final class Splicer implements IoUringIoHandle {
                 splicer.registration.cancel();
                 return;
             }
-            splicer.toUpstream.armIn();
-            splicer.toClient.armIn();
+            splicer.toUpstream.startIfReady();
+            splicer.toClient.startIfReady();
         });
         return splicer;
     }
 
-    /** Bytes Netty read from the client ({@code clientSide}) or upstream socket: this direction is Netty's now. */
-    void handedOver(boolean clientSide, ByteBuf data) {
-        (clientSide ? toUpstream : toClient).queue(data);
+    /**
+     * Takes over the direction whose source is the client ({@code fromClient}) or the upstream.
+     * The caller has just flushed that source's last read to the sink and will not ask Netty to
+     * read it again; splicing starts once those bytes are written, so they stay first.
+     */
+    void take(boolean fromClient) {
+        Direction d = fromClient ? toUpstream : toClient;
+        if (d.owned || stopped) {
+            return;
+        }
+        d.owned = true;
+        d.sink.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            d.sinkFlushed = f.isSuccess();
+            d.startIfReady();
+        });
     }
 
-    /** Netty saw EOF on that socket: it follows the bytes before it. */
-    void eofHandedOver(boolean clientSide) {
-        (clientSide ? toUpstream : toClient).queueEof();
+    /** Whether this splicer owns that direction (starting or splicing): Netty must not read its source. */
+    boolean owns(boolean fromClient) {
+        return (fromClient ? toUpstream : toClient).owned;
     }
 
-    /** True while the bytes Netty read from that side wait in numbers: reading more would only grow them. */
-    boolean backlogged(boolean clientSide) {
-        return (clientSide ? toUpstream : toClient).queued > BACKLOG;
+    /** Bytes Netty read from an owned direction's source (the end of its stream): written after the pipe's. */
+    void handedOver(boolean fromClient, ByteBuf data) {
+        (fromClient ? toUpstream : toClient).queue(data);
+    }
+
+    /** Netty saw EOF on an owned direction's source: it follows the bytes before it. */
+    void eofHandedOver(boolean fromClient) {
+        (fromClient ? toUpstream : toClient).queueEof();
     }
 
     /** Ends splicing: cancels the polls (they hold the sockets open) and frees the pipes and held bytes. */
@@ -222,28 +224,58 @@ public final class Splicer implements IoUringIoHandle {
     private final class Direction {
         final boolean fromClient;
         final Channel source;
+        final Channel sink;
         final FileDescriptor sourceFd;
         final FileDescriptor sinkFd;
-        final FileDescriptor pipeOut;
-        final FileDescriptor pipeIn;
+        /** Taken over from the heap relay; {@code active} once the pipe exists and polls may run. */
+        boolean owned;
+        boolean sinkFlushed;
+        boolean active;
+        FileDescriptor pipeOut;
+        FileDescriptor pipeIn;
         int inPipe;
         boolean handedOver;
         final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
-        int queued;
         boolean eofPending;
         long pollIn;
         long pollOut;
         int outGeneration;
 
-        Direction(boolean fromClient, Channel source, Channel sink) throws IOException {
+        Direction(boolean fromClient, Channel source, Channel sink) {
             this.fromClient = fromClient;
             this.source = source;
+            this.sink = sink;
             this.sourceFd = ((UnixChannel) source).fd();
             this.sinkFd = ((UnixChannel) sink).fd();
-            nonBlocking(sourceFd);
-            FileDescriptor[] pipe = FileDescriptor.pipe();
-            this.pipeOut = pipe[0];
-            this.pipeIn = pipe[1];
+        }
+
+        /**
+         * Starts once the direction is taken, the heap relay's last bytes are written and the
+         * registration is in place. Only the sink becomes non-blocking: a splice into a full
+         * blocking socket would stall the loop. The source stays as Netty made it, which is why
+         * {@link #readable} splices once per poll (a blocking splice with bytes waiting returns).
+         * Netty still writes the other way, to this direction's source, and its io_uring writes
+         * mishandle EAGAIN on a non-blocking socket whose peer half-closed (see the class comment).
+         */
+        void startIfReady() {
+            if (!owned || !sinkFlushed || registration == null || active || stopped) {
+                return;
+            }
+            try {
+                nonBlocking(sinkFd);
+                FileDescriptor[] pipe = FileDescriptor.pipe();
+                pipeOut = pipe[0];
+                pipeIn = pipe[1];
+            } catch (IOException e) {
+                session.failed(!fromClient, e);
+                return;
+            }
+            active = true;
+            if (handedOver) {
+                writable();
+            } else {
+                armIn();
+            }
         }
 
         void armIn() {
@@ -295,24 +327,19 @@ public final class Splicer implements IoUringIoHandle {
                 RelayHandler.readMore(source);
                 return;
             }
-            for (int i = 0; i < CHUNKS_PER_EVENT; i++) {
-                int n;
-                try {
-                    // 0 is "no bytes now" or EOF; the next poll tells which (RDHUP).
-                    n = Native.splice(sourceFd.intValue(), -1, pipeIn.intValue(), -1, CHUNK);
-                } catch (IOException e) {
-                    session.failed(fromClient, e);
-                    return;
-                }
-                if (n == 0) {
-                    break;
-                }
-                inPipe += n;
-                if (!drain()) {
-                    return;
-                }
+            int n;
+            try {
+                // One splice per poll: the source may be a blocking socket, and with bytes waiting
+                // a splice returns what is there. 0 means EOF; the next poll reports it (RDHUP).
+                n = Native.splice(sourceFd.intValue(), -1, pipeIn.intValue(), -1, CHUNK);
+            } catch (IOException e) {
+                session.failed(fromClient, e);
+                return;
             }
-            armIn();
+            inPipe += n;
+            if (drain()) {
+                armIn();
+            }
         }
 
         /** The sink's poll fired: move what waits, then resume reading (or let Netty go on). */
@@ -357,8 +384,7 @@ public final class Splicer implements IoUringIoHandle {
                 return;
             }
             pending.add(data);
-            queued += data.readableBytes();
-            if (pollOut == 0) {
+            if (active && pollOut == 0) {
                 writable();
             }
         }
@@ -366,7 +392,7 @@ public final class Splicer implements IoUringIoHandle {
         void queueEof() {
             handedOver = true;
             eofPending = true;
-            if (pollOut == 0 && !stopped) {
+            if (active && pollOut == 0 && !stopped) {
                 writable();
             }
         }
@@ -386,7 +412,6 @@ public final class Splicer implements IoUringIoHandle {
                     return false;
                 }
                 head.skipBytes(n);
-                queued -= n;
                 if (head.isReadable()) {
                     armOut();
                     return false;
@@ -430,8 +455,10 @@ public final class Splicer implements IoUringIoHandle {
                 }
                 cancelOut();
             }
-            closeQuietly(pipeOut);
-            closeQuietly(pipeIn);
+            if (pipeOut != null) {
+                closeQuietly(pipeOut);
+                closeQuietly(pipeIn);
+            }
         }
     }
 

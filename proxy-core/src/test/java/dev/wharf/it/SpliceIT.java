@@ -33,8 +33,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Zero-copy splice, which plain TCP listeners use by default on io_uring: every byte arrives, in
- * order, in both directions, whichever side sends its EOF first and whatever is still in flight.
+ * Zero-copy splice, which plain TCP listeners use on io_uring for bulk transfers: every byte
+ * arrives, in order, in both directions, whichever side sends its EOF first and whatever is still
+ * in flight when a direction moves from the heap relay to the pipe.
  */
 class SpliceIT {
     private static final int HEADER = 16;
@@ -66,6 +67,28 @@ class SpliceIT {
                     > 0.5 * sent.length);
             assertTrue(wharf.metric("wharf_spliced_bytes_total", "listener", "a", "direction", "to_client")
                     > 0.5 * sent.length);
+        }
+    }
+
+    @Test
+    void smallExchangesStayOnTheCheaperHeapPath() throws Exception {
+        try (TestUpstream echo = TestUpstream.echo();
+             TestWharf wharf = TestWharf.start(listener("a", Clients.freePort(), "", echo.address()));
+             Socket client = Clients.connect(wharf.port("a"))) {
+            // 200 request/response round trips of 4 KiB: never a bulk-sized read
+            DataInputStream in = new DataInputStream(client.getInputStream());
+            for (int i = 0; i < 200; i++) {
+                byte[] request = random(4096, i);
+                client.getOutputStream().write(request);
+                byte[] reply = new byte[request.length];
+                in.readFully(reply);
+                assertArrayEquals(request, reply);
+            }
+            client.shutdownOutput();
+            assertEquals(-1, in.read());
+            awaitMetric(wharf, 200 * 4096, "wharf_bytes_total", "listener", "a", "direction", "to_client");
+            assertEquals(0, wharf.metric("wharf_spliced_bytes_total", "listener", "a", "direction", "to_upstream"));
+            assertEquals(0, wharf.metric("wharf_spliced_bytes_total", "listener", "a", "direction", "to_client"));
         }
     }
 

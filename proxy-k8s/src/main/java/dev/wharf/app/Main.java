@@ -12,9 +12,7 @@ import dev.wharf.k8s.Fragment;
 import dev.wharf.k8s.Fragments;
 import dev.wharf.k8s.Namespaces;
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -209,8 +207,7 @@ public final class Main {
             server.close();
             return 1;
         }
-        KubernetesClient client = new KubernetesClientBuilder().withConfig(new ConfigBuilder(Config.autoConfigure(null))
-                .withConnectionTimeout(5_000).withRequestTimeout(10_000).build()).build();
+        KubernetesClient client = ConfigMapSource.newClient(Config.autoConfigure(null));
         log.info("Kubernetes API server {}", client.getMasterUrl());
         ConfigEvents events = new ConfigEvents(client, podName);
         ConfigMapSource source = ConfigMapSource.start(client, namespaces, file, server, events);

@@ -8,7 +8,10 @@ import dev.wharf.k8s.Fragments.MergeException;
 import dev.wharf.server.WharfServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
@@ -21,6 +24,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,6 +80,7 @@ public final class ConfigMapSource implements AutoCloseable {
     private List<Fragment> lastAttempt;
     private boolean synced;
     private final Map<String, Boolean> watching = new TreeMap<>();
+    private final Set<String> everWatched = new HashSet<>();
 
     private ConfigMapSource(KubernetesClient client, List<String> namespaces, Path baseFile, WharfServer server,
                             ConfigEvents events) {
@@ -110,6 +116,15 @@ public final class ConfigMapSource implements AutoCloseable {
         return s;
     }
 
+    /**
+     * A client for the source: {@code config} (auto-configured in a pod) with timeouts short
+     * enough that a hung API server shows as an error, and is retried, rather than a stall.
+     */
+    public static KubernetesClient newClient(Config config) {
+        Config bounded = new ConfigBuilder(config).withConnectionTimeout(5_000).withRequestTimeout(10_000).build();
+        return new KubernetesClientBuilder().withConfig(bounded).build();
+    }
+
     private void startInformers() {
         ResourceEventHandler<ConfigMap> signal = new ResourceEventHandler<>() {
             @Override
@@ -134,7 +149,7 @@ public final class ConfigMapSource implements AutoCloseable {
             informer.exceptionHandler((started, t) -> {
                 // Logged once per failed attempt; the informer retries with backoff, for ever.
                 LOG.warn("ConfigMaps in {}: {} failed ({}); the config in force keeps serving, retrying",
-                        namespace, started ? "watch" : "first list", t.toString());
+                        namespace, started ? "watch" : "first list", reason(t));
                 return true;
             });
             informers.put(namespace, informer);
@@ -142,6 +157,15 @@ public final class ConfigMapSource implements AutoCloseable {
             informer.start();
             LOG.info("watching ConfigMaps labelled {}={} in namespace {}", LABEL, LABEL_VALUE, namespace);
         }
+    }
+
+    /** The innermost cause, which says what went wrong (refused, timed out, 403...). */
+    private static String reason(Throwable t) {
+        Throwable cause = t;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause == t ? t.toString() : t.getClass().getSimpleName() + ": " + cause;
     }
 
     private void changed() {
@@ -195,8 +219,10 @@ public final class ConfigMapSource implements AutoCloseable {
             boolean now = informer.isWatching();
             Boolean before = watching.put(namespace, now);
             if (before != null && before != now) {
-                if (now) {
-                    LOG.info("ConfigMaps in {}: watching (listed again after connecting)", namespace);
+                if (now && !everWatched.add(namespace)) {
+                    LOG.info("ConfigMaps in {}: watching again (listed again after reconnecting)", namespace);
+                } else if (now) {
+                    LOG.info("ConfigMaps in {}: listed and watching", namespace);
                 } else {
                     LOG.warn("ConfigMaps in {}: lost the watch on the API server; the config in force keeps "
                             + "serving, reconnecting", namespace);

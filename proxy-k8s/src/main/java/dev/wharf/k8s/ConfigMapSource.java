@@ -181,7 +181,7 @@ public final class ConfigMapSource implements AutoCloseable {
             if (baseFile != null && now - lastBaseCheckNanos >= TimeUnit.MILLISECONDS.toNanos(BASE_CHECK_MILLIS)) {
                 lastBaseCheckNanos = now;
                 String text = readBase();
-                if (text != null && baseSeen != null && !text.equals(baseSeen)) {
+                if (text != null && !text.equals(baseSeen)) {
                     changed();
                 }
             }
@@ -246,6 +246,7 @@ public final class ConfigMapSource implements AutoCloseable {
             String text = readBase();
             if (text == null) {
                 LOG.warn("cannot read {}; the config in force keeps serving", baseFile);
+                baseSeen = null; // so that it is synced again once readable
                 return;
             }
             baseSeen = text;

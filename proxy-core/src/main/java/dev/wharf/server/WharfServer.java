@@ -61,6 +61,15 @@ public final class WharfServer implements AutoCloseable {
      * every listener; fails if any cannot bind.
      */
     public synchronized void start(WharfConfig initial, String source) throws ConfigException {
+        start(initial, source, true);
+    }
+
+    /**
+     * Like {@link #start(WharfConfig, String)}, but with {@code readyNow = false} {@code /readyz}
+     * answers 503 until {@link #markReady()}: for a source whose real config arrives later (the
+     * Kubernetes one, which must list its ConfigMaps first).
+     */
+    public synchronized void start(WharfConfig initial, String source, boolean readyNow) throws ConfigException {
         transport = Transport.of(initial.runtime().transport());
         if (transport == Transport.EPOLL) {
             LOG.warn("wharf.runtime.transport = epoll: Netty 4.2.13-4.2.20 can close a half-closed connection while "
@@ -71,11 +80,20 @@ public final class WharfServer implements AutoCloseable {
         admin = new AdminServer(this, metrics);
         admin.bind(adminGroup, transport, initial.admin());
         apply(initial, source);
-        ready = true;
+        ready = readyNow;
         LOG.atInfo().addKeyValue("transport", transport.configName())
                 .addKeyValue("event_loops", initial.runtime().eventLoopThreads())
                 .addKeyValue("splice", spliceState())
-                .addKeyValue("admin", admin.address()).log("wharf ready");
+                .addKeyValue("admin", admin.address())
+                .log(readyNow ? "wharf ready" : "wharf started; not ready until its config source has synced");
+    }
+
+    /** Turns {@code /readyz} to 200 after a {@code start(..., false)}; a no-op when already ready. */
+    public void markReady() {
+        if (!ready) {
+            ready = true;
+            LOG.info("wharf ready");
+        }
     }
 
     /** Whether listeners with {@code splice = true} can splice here, and if not, why not. */

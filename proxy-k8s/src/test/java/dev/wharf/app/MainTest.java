@@ -1,6 +1,7 @@
 package dev.wharf.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +54,17 @@ class MainTest {
         return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    private static Run run(Map<String, String> env, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            status = Main.run(args, env, o, e);
+        }
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
     private Path file(String name, String text) throws IOException {
         return Files.writeString(dir.resolve(name), text);
     }
@@ -69,6 +82,75 @@ class MainTest {
         assertTrue(run.out().startsWith("Usage: java -jar wharf.jar"), run.describe());
         assertTrue(run.out().contains("--check FILE"), run.describe());
         assertEquals("", run.err());
+    }
+
+    @Test
+    void helpDescribesTheKubernetesOptions() {
+        Run run = run("--help");
+        for (String option : List.of("--kubernetes", "--no-kubernetes", "--namespace NS", "KUBERNETES_SERVICE_HOST",
+                "wharf.dev/config=true", "POD_NAMESPACE")) {
+            assertTrue(run.out().contains(option), option + run.describe());
+        }
+    }
+
+    @Test
+    void kubernetesIsOnByDefaultInACluster() {
+        Map<String, String> cluster = Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1");
+        assertTrue(Main.Options.parse(new String[0], cluster).kubernetes());
+        assertTrue(Main.Options.parse(new String[] {"--config", "base.conf"}, cluster).kubernetes());
+        assertFalse(Main.Options.parse(new String[] {"--no-kubernetes"}, cluster).kubernetes());
+        assertFalse(Main.Options.parse(new String[0], Map.of()).kubernetes());
+        assertFalse(Main.Options.parse(new String[0], Map.of("KUBERNETES_SERVICE_HOST", "")).kubernetes());
+    }
+
+    @Test
+    void kubernetesOptionsCombineWithABaseConfigFile() {
+        Main.Options options = Main.Options.parse(
+                new String[] {"--kubernetes", "--namespace", "apps", "--config", "base.conf", "--namespace=data,infra"},
+                Map.of());
+        assertTrue(options.kubernetes());
+        assertEquals(Path.of("base.conf"), options.config());
+        assertEquals(List.of("apps", "data,infra"), options.namespaces());
+    }
+
+    @Test
+    void kubernetesWithoutANamespaceToWatchFailsAtStartup() {
+        // given no --namespace, no POD_NAMESPACE, and no service-account file (not in a pod)
+        assertFalse(Files.exists(dev.wharf.k8s.Namespaces.SERVICE_ACCOUNT_NAMESPACE));
+        // when
+        Run run = run(Map.of(), "--kubernetes");
+        // then
+        assertEquals(2, run.status(), run.describe());
+        assertPrinted(run, "wharf: no namespace to watch: pass --namespace NS, or set POD_NAMESPACE");
+    }
+
+    @Test
+    void aNamespaceWithoutKubernetesIsAnError() {
+        Run run = run(Map.of(), "--namespace", "apps");
+        assertEquals(2, run.status(), run.describe());
+        assertPrinted(run, "wharf: --namespace needs --kubernetes");
+    }
+
+    @Test
+    void contradictoryOrRepeatedOptionsAreErrors() {
+        for (String[] args : List.of(new String[] {"--kubernetes", "--no-kubernetes"},
+                new String[] {"--config", "a.conf", "--config", "b.conf"}, new String[] {"--namespace"})) {
+            Run run = run(Map.of(), args);
+            assertEquals(2, run.status(), String.join(" ", args) + run.describe());
+            assertPrinted(run, "wharf: unexpected arguments: " + String.join(" ", args));
+        }
+    }
+
+    @Test
+    void anInvalidBaseFileStopsAKubernetesStart() throws IOException {
+        // given
+        Path base = file("base.conf", "listeners.redis { port = 99999, upstream.endpoints = [\"127.0.0.1:6379\"] }");
+        // when
+        Run run = run(Map.of(), "--kubernetes", "--namespace", "apps", "--config", base.toString());
+        // then
+        assertEquals(1, run.status(), run.describe());
+        assertPrinted(run, base + ": 1 error(s)");
+        assertPrinted(run, "wharf.listeners.redis.port: 99999 (expected: 1-65535)");
     }
 
     @Test

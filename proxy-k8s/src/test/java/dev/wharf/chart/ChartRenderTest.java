@@ -34,6 +34,8 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +43,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What the chart renders, parsed with fabric8's model classes, and what Wharf makes of its config. */
 class ChartRenderTest {
@@ -227,6 +230,29 @@ class ChartRenderTest {
         assertEquals(List.of("172.19.0.80:9200"), endpoints(config, "opensearch"));
         assertEquals(List.of("10.244.0.0/16", "192.168.1.0/24"), config.listeners().get("postgres").allow().asStrings());
         assertEquals(List.of("10.244.0.0/16"), config.listeners().get("opensearch").allow().asStrings());
+    }
+
+    @Test
+    void aListenerCanBeDroppedAndEndpointsMayNameACheckPort(@TempDir Path dir) throws Exception {
+        // given: values that remove the kafka listener and give postgres an object endpoint and an IPv6 one
+        Path values = Files.writeString(dir.resolve("values.yaml"), """
+                listeners:
+                  kafka: null
+                  postgres:
+                    upstream:
+                      endpoints: ["172.19.0.56:5432", {address: "172.19.0.57:5432", checkPort: 8008}, "[fd00::1]:5432"]
+                """);
+        RenderedChart chart = RenderedChart.render(List.of(values));
+
+        // when: Wharf parses what the chart rendered
+        WharfConfig config = ConfigParser.parse(chart.wharfConfig(), "rendered");
+
+        // then
+        assertEquals(Set.of("postgres", "redis", "opensearch"), config.listeners().keySet());
+        assertEquals(List.of("172.19.0.56:5432", "172.19.0.57:5432", "[fd00::1]:5432"), endpoints(config, "postgres"));
+        assertEquals(8008, config.listeners().get("postgres").upstream().endpoints().get(1).checkPort());
+        assertEquals(Set.of("postgres", "redis", "opensearch", "admin"), chart.get(Service.class, RELEASE)
+                .getSpec().getPorts().stream().map(ServicePort::getName).collect(Collectors.toSet()));
     }
 
     @Test

@@ -14,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -126,8 +125,7 @@ final class RenderedChart {
 
     /** Helm's merge: maps merge key by key, anything else replaces. */
     private static void merge(ObjectNode into, JsonNode from) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = from.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
+        for (Map.Entry<String, JsonNode> field : from.properties()) {
             JsonNode existing = into.get(field.getKey());
             if (existing instanceof ObjectNode target && field.getValue().isObject()) {
                 merge(target, field.getValue());

@@ -1,0 +1,156 @@
+{{/* The chart name, truncated to a DNS label. */}}
+{{- define "wharf.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The prefix of every resource name: the release name, plus the chart name unless it already holds it. */}}
+{{- define "wharf.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A name derived from the full name with a suffix, still a DNS label. */}}
+{{- define "wharf.suffixedName" -}}
+{{- $base := include "wharf.fullname" .root | trunc (int (sub 62 (len .suffix))) | trimSuffix "-" }}
+{{- printf "%s-%s" $base .suffix }}
+{{- end }}
+
+{{- define "wharf.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every object. */}}
+{{- define "wharf.labels" -}}
+helm.sh/chart: {{ include "wharf.chart" . }}
+{{ include "wharf.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* The labels Services, the PDB, the NetworkPolicy and topology spread select Wharf's pods by. */}}
+{{- define "wharf.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "wharf.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "wharf.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "wharf.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "wharf.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The longest drain timeout, in seconds: the defaults' and every listener's own. */}}
+{{- define "wharf.maxDrainSeconds" -}}
+{{- $max := int .Values.config.defaults.drainTimeoutSeconds }}
+{{- range $name, $l := .Values.listeners }}
+{{- if and (kindIs "map" $l) (hasKey $l "drainTimeoutSeconds") }}
+{{- $max = max $max (int $l.drainTimeoutSeconds) }}
+{{- end }}
+{{- end }}
+{{- $max }}
+{{- end }}
+
+{{/* The least terminationGracePeriodSeconds that lets a pod finish its shutdown. */}}
+{{- define "wharf.minGracePeriod" -}}
+{{- add (int .Values.lifecycle.preStopSleepSeconds) (int .Values.config.shutdownDelaySeconds) (int (include "wharf.maxDrainSeconds" .)) 5 }}
+{{- end }}
+
+{{/*
+The base config (wharf.admin, runtime, shutdown-delay, defaults) as HOCON. Strings are written as
+JSON strings, which HOCON reads as quoted strings.
+*/}}
+{{- define "wharf.baseConfig" -}}
+{{- $c := .Values.config -}}
+# Rendered by the Helm chart from .Values.config and .Values.admin.
+wharf {
+  admin { host = "0.0.0.0", port = {{ int .Values.admin.port }} }
+  runtime { transport = {{ $c.runtime.transport | toJson }}, event-loops = {{ int $c.runtime.eventLoops }} }
+  shutdown-delay = {{ int $c.shutdownDelaySeconds }}s
+  defaults {
+    connect-timeout = {{ $c.defaults.connectTimeout | toJson }}
+    idle-timeout = {{ $c.defaults.idleTimeout | toJson }}
+    drain-timeout = {{ int $c.defaults.drainTimeoutSeconds }}s
+    max-connections = {{ int $c.defaults.maxConnections }}
+    max-connections-per-source = {{ int $c.defaults.maxConnectionsPerSource }}
+    allow = {{ $c.defaults.allow | toJson }}
+    balance = {{ $c.defaults.balance | toJson }}
+    splice = {{ $c.defaults.splice }}
+  }
+}
+{{- end }}
+
+{{/* The listener table, relative to wharf (the form Wharf reads from a watched ConfigMap). */}}
+{{- define "wharf.listenersConfig" -}}
+{{- $lb := .Values.loadBalancer -}}
+# Rendered by the Helm chart from .Values.listeners{{ if and $lb.enabled $lb.proxyProtocol }} and .Values.loadBalancer{{ end }}.
+listeners {
+{{- range $name, $l := .Values.listeners }}
+  {{ $name }} {
+    port = {{ int $l.port }}
+    {{- with $l.host }}
+    host = {{ . | toJson }}
+    {{- end }}
+    protocol = {{ default "tcp" $l.protocol | toJson }}
+    {{- if hasKey $l "allow" }}
+    allow = {{ $l.allow | toJson }}
+    {{- end }}
+    {{- with $l.connectTimeout }}
+    connect-timeout = {{ . | toJson }}
+    {{- end }}
+    {{- with $l.idleTimeout }}
+    idle-timeout = {{ . | toJson }}
+    {{- end }}
+    {{- if hasKey $l "drainTimeoutSeconds" }}
+    drain-timeout = {{ int $l.drainTimeoutSeconds }}s
+    {{- end }}
+    {{- if hasKey $l "maxConnections" }}
+    max-connections = {{ int $l.maxConnections }}
+    {{- end }}
+    {{- if hasKey $l "maxConnectionsPerSource" }}
+    max-connections-per-source = {{ int $l.maxConnectionsPerSource }}
+    {{- end }}
+    {{- if hasKey $l "splice" }}
+    splice = {{ $l.splice }}
+    {{- end }}
+    {{- if and $lb.enabled $lb.proxyProtocol (has $name $lb.listeners) }}
+    # Optional, not required: in-cluster callers reach the same port without a PROXY header.
+    proxy-protocol = optional
+    trusted-proxies = {{ $lb.trustedProxies | toJson }}
+    {{- end }}
+    upstream {
+      endpoints = [
+      {{- range $i, $e := $l.upstream.endpoints }}
+        {{- if $i }},{{ end }}
+        {{- if kindIs "map" $e }}
+        { address = {{ $e.address | toJson }}{{ with $e.checkPort }}, check-port = {{ int . }}{{ end }} }
+        {{- else }}
+        {{ $e | toJson }}
+        {{- end }}
+      {{- end }}
+      ]
+      {{- with $l.upstream.balance }}
+      balance = {{ . | toJson }}
+      {{- end }}
+    }
+  }
+{{- end }}
+}
+{{- end }}

@@ -1,0 +1,378 @@
+package dev.wharf.chart;
+
+import static dev.wharf.chart.RenderedChart.NAMESPACE;
+import static dev.wharf.chart.RenderedChart.RELEASE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.wharf.config.Balance;
+import dev.wharf.config.ConfigParser;
+import dev.wharf.config.Endpoint;
+import dev.wharf.config.ListenerConfig;
+import dev.wharf.config.WharfConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the chart renders, parsed with fabric8's model classes, and what Wharf makes of its config. */
+class ChartRenderTest {
+    // The seed's table: listener -> port, and the names its connection strings use.
+    private static final Map<String, Integer> SEED_PORTS =
+            Map.of("postgres", 15432, "redis", 16379, "kafka", 19092, "opensearch", 19200);
+    private static final Map<String, String> ALIASES = Map.of("postgres-external", "postgres",
+            "redis-external", "redis", "kafka-external", "kafka", "opensearch-external", "opensearch");
+    private static final int ADMIN_PORT = 9901;
+
+    private static final RenderedChart DEFAULTS = RenderedChart.defaults();
+    private static final RenderedChart ALL = RenderedChart.allFeatures();
+
+    @Test
+    void defaultValuesRenderTheCoreObjectsAndNoOptionalOnes() {
+        assertEquals(Set.of("Deployment/wharf", "Service/wharf", "ConfigMap/wharf-base", "ConfigMap/wharf-listeners",
+                        "ServiceAccount/wharf", "Role/wharf", "RoleBinding/wharf", "PodDisruptionBudget/wharf"),
+                Set.copyOf(DEFAULTS.summary()));
+        assertEquals(DEFAULTS.objects.size(), DEFAULTS.summary().size(), "no object twice");
+        DEFAULTS.objects.forEach(o -> assertEquals(NAMESPACE, o.getMetadata().getNamespace(), o.getKind()));
+    }
+
+    @Test
+    void everyFeatureOnRendersTheOptionalObjectsToo() {
+        Set<String> kinds = Set.copyOf(ALL.summary());
+        assertTrue(kinds.containsAll(DEFAULTS.summary()), () -> "all features: " + kinds);
+        assertTrue(kinds.containsAll(List.of("Service/wharf-lb", "Service/postgres-external", "Service/redis-external",
+                "Service/kafka-external", "Service/opensearch-external", "NetworkPolicy/wharf", "ServiceMonitor/wharf")),
+                () -> "all features: " + kinds);
+        assertEquals(DEFAULTS.summary().size() + 7, ALL.summary().size(), () -> "all features: " + kinds);
+    }
+
+    @Test
+    void deploymentRunsTwoSpreadNonRootReplicasWithResources() {
+        Deployment deployment = DEFAULTS.get(Deployment.class, RELEASE);
+        PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+        Container wharf = onlyContainer(pod);
+        Map<String, String> podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+
+        assertEquals(2, deployment.getSpec().getReplicas());
+        assertEquals(deployment.getSpec().getSelector().getMatchLabels(), selectorOf(podLabels));
+        List<TopologySpreadConstraint> spread = pod.getTopologySpreadConstraints();
+        assertEquals(List.of("kubernetes.io/hostname", "topology.kubernetes.io/zone"),
+                spread.stream().map(TopologySpreadConstraint::getTopologyKey).toList());
+        spread.forEach(c -> assertEquals(deployment.getSpec().getSelector().getMatchLabels(),
+                c.getLabelSelector().getMatchLabels(), "a spread constraint counts Wharf's own pods"));
+
+        assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
+        assertEquals(Boolean.TRUE, wharf.getSecurityContext().getRunAsNonRoot());
+        assertEquals(Boolean.TRUE, wharf.getSecurityContext().getReadOnlyRootFilesystem());
+        assertEquals(Boolean.FALSE, wharf.getSecurityContext().getAllowPrivilegeEscalation());
+        assertEquals(List.of("ALL"), wharf.getSecurityContext().getCapabilities().getDrop());
+        assertEquals("/tmp", mountOf(pod, wharf, "tmp").getMountPath(), "a writable /tmp on a read-only root");
+        assertTrue(volume(pod, "tmp").getEmptyDir() != null);
+
+        assertTrue(wharf.getResources().getRequests().containsKey("cpu"));
+        assertTrue(wharf.getResources().getRequests().containsKey("memory"));
+        assertTrue(wharf.getResources().getLimits().containsKey("memory"));
+        assertTrue(envValue(wharf, "JAVA_TOOL_OPTIONS").contains("MaxRAMPercentage"), "the heap follows the memory limit");
+    }
+
+    @Test
+    void deploymentProbesTheAdminPortAndKnowsItsNamespace() {
+        Deployment deployment = DEFAULTS.get(Deployment.class, RELEASE);
+        Container wharf = onlyContainer(deployment.getSpec().getTemplate().getSpec());
+
+        ContainerPort admin = wharf.getPorts().stream().filter(p -> "admin".equals(p.getName())).findFirst().orElseThrow();
+        assertEquals(ADMIN_PORT, admin.getContainerPort());
+        assertEquals("/healthz", wharf.getLivenessProbe().getHttpGet().getPath());
+        assertEquals(new IntOrString("admin"), wharf.getLivenessProbe().getHttpGet().getPort());
+        assertEquals("/readyz", wharf.getReadinessProbe().getHttpGet().getPath());
+        assertEquals(new IntOrString("admin"), wharf.getReadinessProbe().getHttpGet().getPort());
+        assertEquals(Set.of(15432, 16379, 19092, 19200, ADMIN_PORT),
+                wharf.getPorts().stream().map(ContainerPort::getContainerPort).collect(Collectors.toSet()));
+
+        EnvVar namespace = env(wharf, "POD_NAMESPACE");
+        assertEquals("metadata.namespace", namespace.getValueFrom().getFieldRef().getFieldPath());
+        assertEquals("metadata.name", env(wharf, "POD_NAME").getValueFrom().getFieldRef().getFieldPath());
+
+        assertEquals(List.of("--config", "/etc/wharf/wharf.conf"), wharf.getArgs());
+        assertEquals("/etc/wharf", mountOf(deployment.getSpec().getTemplate().getSpec(), wharf, "config").getMountPath());
+        assertEquals(RELEASE + "-base",
+                volume(deployment.getSpec().getTemplate().getSpec(), "config").getConfigMap().getName());
+        assertEquals(RELEASE, deployment.getSpec().getTemplate().getSpec().getServiceAccountName());
+        DEFAULTS.get(ServiceAccount.class, RELEASE);
+    }
+
+    @Test
+    void gracePeriodCoversPreStopShutdownDelayAndDrainAsWharfReadsThem() throws Exception {
+        // given: the shutdown settings as Wharf itself parses them from the rendered config
+        WharfConfig config = ConfigParser.parse(DEFAULTS.wharfConfig(), "rendered");
+        Duration longestDrain = config.listeners().values().stream()
+                .map(ListenerConfig::drainTimeout).max(Duration::compareTo).orElseThrow();
+        PodSpec pod = DEFAULTS.get(Deployment.class, RELEASE).getSpec().getTemplate().getSpec();
+        long preStop = onlyContainer(pod).getLifecycle().getPreStop().getSleep().getSeconds();
+
+        // then: SIGTERM comes after the preStop sleep; the pod needs shutdown-delay + drain after it
+        assertEquals(Duration.ofSeconds(5), config.shutdownDelay());
+        assertEquals(Duration.ofSeconds(30), longestDrain);
+        assertEquals(5, preStop);
+        long needed = preStop + config.shutdownDelay().toSeconds() + longestDrain.toSeconds();
+        assertEquals(45, pod.getTerminationGracePeriodSeconds());
+        assertTrue(pod.getTerminationGracePeriodSeconds() >= needed + 5,
+                () -> pod.getTerminationGracePeriodSeconds() + " < " + needed + " + 5");
+    }
+
+    @Test
+    void preStopSleepZeroLeavesTheHookOutAndLowersTheFloor() {
+        RenderedChart chart = RenderedChart.render(List.of(),
+                "lifecycle.preStopSleepSeconds", 0, "terminationGracePeriodSeconds", 40);
+        PodSpec pod = chart.get(Deployment.class, RELEASE).getSpec().getTemplate().getSpec();
+        assertNull(onlyContainer(pod).getLifecycle());
+        assertEquals(40, pod.getTerminationGracePeriodSeconds());
+    }
+
+    @Test
+    void clusterIpServiceHasTheFourListenersAndAdminAndSelectsTheDeploymentsPods() {
+        Service service = DEFAULTS.get(Service.class, RELEASE);
+        Deployment deployment = DEFAULTS.get(Deployment.class, RELEASE);
+
+        assertEquals("ClusterIP", service.getSpec().getType());
+        Map<String, Integer> ports = new TreeMap<>();
+        for (ServicePort port : service.getSpec().getPorts()) {
+            ports.put(port.getName(), port.getPort());
+            assertEquals("TCP", port.getProtocol());
+        }
+        Map<String, Integer> expected = new TreeMap<>(SEED_PORTS);
+        expected.put("admin", ADMIN_PORT);
+        assertEquals(expected, ports);
+        service.getSpec().getPorts().stream().filter(p -> !p.getName().equals("admin"))
+                .forEach(p -> assertEquals(new IntOrString(p.getPort()), p.getTargetPort(), p.getName()));
+        assertEquals(deployment.getSpec().getSelector().getMatchLabels(), service.getSpec().getSelector());
+        assertSelects(service.getSpec().getSelector(), deployment);
+    }
+
+    @Test
+    void roleGrantsExactlyConfigMapReadsAndEventCreation() {
+        Role role = DEFAULTS.get(Role.class, RELEASE);
+        Map<String, List<String>> granted = new TreeMap<>();
+        for (PolicyRule rule : role.getRules()) {
+            assertEquals(List.of(""), rule.getApiGroups(), "the core API group only");
+            assertTrue(rule.getResourceNames() == null || rule.getResourceNames().isEmpty());
+            assertTrue(rule.getNonResourceURLs() == null || rule.getNonResourceURLs().isEmpty());
+            for (String resource : rule.getResources()) {
+                granted.merge(resource, List.copyOf(rule.getVerbs()),
+                        (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
+            }
+        }
+        assertEquals(Map.of("configmaps", List.of("get", "list", "watch"), "events", List.of("create")), granted);
+
+        RoleBinding binding = DEFAULTS.get(RoleBinding.class, RELEASE);
+        assertEquals("Role", binding.getRoleRef().getKind());
+        assertEquals(RELEASE, binding.getRoleRef().getName());
+        assertEquals(1, binding.getSubjects().size());
+        assertEquals("ServiceAccount", binding.getSubjects().get(0).getKind());
+        assertEquals(RELEASE, binding.getSubjects().get(0).getName());
+        assertEquals(NAMESPACE, binding.getSubjects().get(0).getNamespace());
+        for (RenderedChart chart : List.of(DEFAULTS, ALL)) {
+            assertEquals(0, chart.all(ClusterRole.class).count() + chart.all(ClusterRoleBinding.class).count(),
+                    "nothing cluster-wide");
+        }
+    }
+
+    @Test
+    void listenerConfigMapIsWatchedAndHoldsTheSeedsTableAsWharfParsesIt() throws Exception {
+        ConfigMap listeners = DEFAULTS.get(ConfigMap.class, RELEASE + "-listeners");
+        assertEquals("true", listeners.getMetadata().getLabels().get("wharf.dev/config"));
+        assertEquals(Set.of("listeners.conf"), listeners.getData().keySet(), "one .conf fragment");
+        ConfigMap base = DEFAULTS.get(ConfigMap.class, RELEASE + "-base");
+        assertFalse(base.getMetadata().getLabels().containsKey("wharf.dev/config"), "the base is read with --config");
+
+        // when: Wharf parses what the chart rendered
+        WharfConfig config = ConfigParser.parse(DEFAULTS.wharfConfig(), "rendered");
+
+        // then: the seed's four listeners, with Docker-host upstreams
+        assertEquals(ADMIN_PORT, config.admin().port());
+        assertEquals(SEED_PORTS, config.listeners().values().stream()
+                .collect(Collectors.toMap(ListenerConfig::name, ListenerConfig::port)));
+        assertEquals(List.of("172.19.0.56:5432", "172.19.0.57:5432", "172.19.0.58:5432"),
+                endpoints(config, "postgres"));
+        assertEquals(Balance.FIRST_HEALTHY, config.listeners().get("postgres").upstream().balance());
+        assertEquals(List.of("172.19.0.60:6379"), endpoints(config, "redis"));
+        assertEquals(List.of("172.19.0.70:9092"), endpoints(config, "kafka"));
+        assertEquals(List.of("172.19.0.80:9200"), endpoints(config, "opensearch"));
+        assertEquals(List.of("10.244.0.0/16", "192.168.1.0/24"), config.listeners().get("postgres").allow().asStrings());
+        assertEquals(List.of("10.244.0.0/16"), config.listeners().get("opensearch").allow().asStrings());
+    }
+
+    @Test
+    void aListenerCanBeDroppedAndEndpointsMayNameACheckPort(@TempDir Path dir) throws Exception {
+        // given: values that remove the kafka listener and give postgres an object endpoint and an IPv6 one
+        Path values = Files.writeString(dir.resolve("values.yaml"), """
+                listeners:
+                  kafka: null
+                  postgres:
+                    upstream:
+                      endpoints: ["172.19.0.56:5432", {address: "172.19.0.57:5432", checkPort: 8008}, "[fd00::1]:5432"]
+                """);
+        RenderedChart chart = RenderedChart.render(List.of(values));
+
+        // when: Wharf parses what the chart rendered
+        WharfConfig config = ConfigParser.parse(chart.wharfConfig(), "rendered");
+
+        // then
+        assertEquals(Set.of("postgres", "redis", "opensearch"), config.listeners().keySet());
+        assertEquals(List.of("172.19.0.56:5432", "172.19.0.57:5432", "[fd00::1]:5432"), endpoints(config, "postgres"));
+        assertEquals(8008, config.listeners().get("postgres").upstream().endpoints().get(1).checkPort());
+        assertEquals(Set.of("postgres", "redis", "opensearch", "admin"), chart.get(Service.class, RELEASE)
+                .getSpec().getPorts().stream().map(ServicePort::getName).collect(Collectors.toSet()));
+    }
+
+    @Test
+    void aliasServicesCarryTheSeedsNamesAndSelectWharfsPods() {
+        Deployment deployment = ALL.get(Deployment.class, RELEASE);
+        for (Map.Entry<String, String> alias : ALIASES.entrySet()) {
+            Service service = ALL.get(Service.class, alias.getKey());
+            assertEquals("ClusterIP", service.getSpec().getType());
+            assertEquals(1, service.getSpec().getPorts().size(), alias.getKey());
+            ServicePort port = service.getSpec().getPorts().get(0);
+            int listenerPort = SEED_PORTS.get(alias.getValue());
+            assertEquals(listenerPort, port.getPort(), alias.getKey());
+            assertEquals(new IntOrString(listenerPort), port.getTargetPort(), alias.getKey());
+            assertEquals(deployment.getSpec().getSelector().getMatchLabels(), service.getSpec().getSelector());
+            assertSelects(service.getSpec().getSelector(), deployment);
+        }
+        assertEquals(0, DEFAULTS.find(Service.class, "postgres-external").count(), "off by default");
+    }
+
+    @Test
+    void loadBalancerKeepsCallerAddressesAndRestrictsSources() {
+        Service lb = ALL.get(Service.class, RELEASE + "-lb");
+        assertEquals("LoadBalancer", lb.getSpec().getType());
+        assertEquals("Local", lb.getSpec().getExternalTrafficPolicy());
+        assertEquals(List.of("203.0.113.0/24", "198.51.100.7/32"), lb.getSpec().getLoadBalancerSourceRanges());
+        assertEquals(SEED_PORTS, lb.getSpec().getPorts().stream()
+                .collect(Collectors.toMap(ServicePort::getName, ServicePort::getPort)), "no admin port outside");
+        assertEquals("*", lb.getMetadata().getAnnotations().get("service.beta.kubernetes.io/aws-load-balancer-proxy-protocol"));
+        assertSelects(lb.getSpec().getSelector(), ALL.get(Deployment.class, RELEASE));
+    }
+
+    @Test
+    void proxyProtocolOnRendersOptionalHeadersTrustedFromTheLoadBalancerOnly() {
+        // Parsed as plain HOCON: proxy-protocol and trusted-proxies are not in this branch's ConfigParser yet.
+        Config listeners = ConfigFactory.parseString(
+                ALL.get(ConfigMap.class, RELEASE + "-listeners").getData().get("listeners.conf")).getConfig("listeners");
+        for (String name : SEED_PORTS.keySet()) {
+            assertEquals("optional", listeners.getString(name + ".proxy-protocol"), name);
+            assertEquals(List.of("10.0.0.0/16"), listeners.getStringList(name + ".trusted-proxies"), name);
+        }
+        assertFalse(DEFAULTS.wharfConfig().contains("proxy-protocol"));
+    }
+
+    @Test
+    void everyFeatureButProxyProtocolStillParsesAsWharfConfig() throws Exception {
+        RenderedChart chart = RenderedChart.allFeatures("loadBalancer.proxyProtocol", false);
+        assertFalse(chart.wharfConfig().contains("proxy-protocol"));
+        WharfConfig config = ConfigParser.parse(chart.wharfConfig(), "rendered");
+        assertEquals(SEED_PORTS.keySet(), config.listeners().keySet());
+    }
+
+    @Test
+    void podDisruptionBudgetNetworkPolicyAndServiceMonitorSelectWharf() {
+        Deployment deployment = ALL.get(Deployment.class, RELEASE);
+        Map<String, String> selector = deployment.getSpec().getSelector().getMatchLabels();
+
+        PodDisruptionBudget pdb = ALL.get(PodDisruptionBudget.class, RELEASE);
+        assertEquals(new IntOrString(1), pdb.getSpec().getMaxUnavailable());
+        assertEquals(selector, pdb.getSpec().getSelector().getMatchLabels());
+
+        NetworkPolicy policy = ALL.get(NetworkPolicy.class, RELEASE);
+        assertEquals(selector, policy.getSpec().getPodSelector().getMatchLabels());
+        assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes());
+        assertEquals(Set.of(15432, 16379, 19092, 19200), policy.getSpec().getIngress().get(0).getPorts().stream()
+                .map(p -> p.getPort().getIntVal()).collect(Collectors.toSet()));
+        assertTrue(policy.getSpec().getIngress().get(0).getFrom().isEmpty(), "listeners: any source, the allow lists decide");
+        assertEquals(ADMIN_PORT, policy.getSpec().getIngress().get(1).getPorts().get(0).getPort().getIntVal());
+        assertEquals("monitoring", policy.getSpec().getIngress().get(1).getFrom().get(0)
+                .getNamespaceSelector().getMatchLabels().get("kubernetes.io/metadata.name"));
+
+        GenericKubernetesResource monitor = ALL.all(GenericKubernetesResource.class)
+                .filter(o -> o.getKind().equals("ServiceMonitor")).findFirst().orElseThrow();
+        assertEquals("monitoring.coreos.com/v1", monitor.getApiVersion());
+        assertEquals("prometheus", monitor.getMetadata().getLabels().get("release"));
+        Map<String, Object> endpoint = monitor.<List<Map<String, Object>>>get("spec", "endpoints").get(0);
+        assertEquals("admin", endpoint.get("port"));
+        assertEquals("/metrics", endpoint.get("path"));
+        Map<String, String> monitored = monitor.get("spec", "selector", "matchLabels");
+        List<String> scraped = ALL.all(Service.class)
+                .filter(s -> s.getMetadata().getLabels().entrySet().containsAll(monitored.entrySet()))
+                .map(s -> s.getMetadata().getName()).toList();
+        assertEquals(List.of(RELEASE), scraped, "only the Service with the admin port");
+    }
+
+    private static void assertSelects(Map<String, String> selector, Deployment deployment) {
+        Map<String, String> podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+        assertFalse(selector.isEmpty());
+        assertTrue(podLabels.entrySet().containsAll(selector.entrySet()), () -> selector + " vs " + podLabels);
+    }
+
+    private static Map<String, String> selectorOf(Map<String, String> podLabels) {
+        return podLabels.entrySet().stream().filter(e -> e.getKey().startsWith("app.kubernetes.io/"))
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
+    private static Container onlyContainer(PodSpec pod) {
+        assertEquals(1, pod.getContainers().size());
+        return pod.getContainers().get(0);
+    }
+
+    private static EnvVar env(Container container, String name) {
+        return container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no env " + name));
+    }
+
+    private static String envValue(Container container, String name) {
+        return env(container, name).getValue();
+    }
+
+    private static io.fabric8.kubernetes.api.model.VolumeMount mountOf(PodSpec pod, Container container, String volume) {
+        volume(pod, volume);
+        return container.getVolumeMounts().stream().filter(m -> m.getName().equals(volume)).findFirst().orElseThrow();
+    }
+
+    private static Volume volume(PodSpec pod, String name) {
+        return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no volume " + name));
+    }
+
+    private static List<String> endpoints(WharfConfig config, String listener) {
+        return config.listeners().get(listener).upstream().endpoints().stream().map(Endpoint::address).toList();
+    }
+}

@@ -1,6 +1,7 @@
 package dev.wharf.access;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.spi.LoggingEventBuilder;
 
@@ -12,13 +13,21 @@ import org.slf4j.spi.LoggingEventBuilder;
 public final class RateLimitedLog {
     private final int perWindow;
     private final long windowNanos;
-    private final AtomicLong windowStart = new AtomicLong(System.nanoTime());
+    private final LongSupplier nanoTime;
+    private final AtomicLong windowStart;
     private final AtomicLong inWindow = new AtomicLong();
     private final AtomicLong suppressed = new AtomicLong();
 
     public RateLimitedLog(int perWindow, java.time.Duration window) {
+        this(perWindow, window, System::nanoTime);
+    }
+
+    /** With {@code nanoTime} as the clock, which tests control. */
+    RateLimitedLog(int perWindow, java.time.Duration window, LongSupplier nanoTime) {
         this.perWindow = perWindow;
         this.windowNanos = window.toNanos();
+        this.nanoTime = nanoTime;
+        this.windowStart = new AtomicLong(nanoTime.getAsLong());
     }
 
     /** An INFO event builder for {@code log}, or null when this line must be dropped. */
@@ -26,7 +35,7 @@ public final class RateLimitedLog {
         if (!log.isInfoEnabled()) {
             return null;
         }
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         long start = windowStart.get();
         if (now - start >= windowNanos && windowStart.compareAndSet(start, now)) {
             inWindow.set(0);

@@ -238,8 +238,12 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
-        // HAProxyMessageDecoder's messages say what was wrong, e.g. "header length (109) exceeds the allowed maximum (108)".
-        fail(ctx, "malformed PROXY header: " + cause.getMessage());
+        // HAProxyMessageDecoder wraps its reasons, e.g. "invalid TCP4/6 header: ... (expected: 6 parts)".
+        Throwable reason = cause;
+        while (reason.getCause() != null && reason.getCause() != reason) {
+            reason = reason.getCause();
+        }
+        fail(ctx, "malformed PROXY header: " + reason.getMessage());
     }
 
     private void fail(ChannelHandlerContext ctx, String why) {

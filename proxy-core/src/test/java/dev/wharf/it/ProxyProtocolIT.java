@@ -41,9 +41,13 @@ class ProxyProtocolIT {
     }
 
     private void start(String mode, String allow, String extra) throws Exception {
-        wharf = TestWharf.start("wharf.listeners.pp { port = " + port + ", host = \"127.0.0.1\", allow = [" + allow
+        wharf = TestWharf.start(config(mode, allow, extra));
+    }
+
+    private String config(String mode, String allow, String extra) {
+        return "wharf.listeners.pp { port = " + port + ", host = \"127.0.0.1\", allow = [" + allow
                 + "], proxy-protocol = " + mode + ", trusted-proxies = [\"" + PROXY + "\"], " + extra
-                + " upstream.endpoints = [\"" + upstream.address() + "\"] }\n");
+                + " upstream.endpoints = [\"" + upstream.address() + "\"] }\n";
     }
 
     @Test
@@ -76,8 +80,14 @@ class ProxyProtocolIT {
         new java.util.Random(7).nextBytes(payload);
 
         try (Socket client = Clients.connect(PROXY, "127.0.0.1", port)) {
-            // when the header comes alone and the data after the session is up (splice, where it runs)
+            // when the header comes alone, and the data only once the upstream is connected: a session
+            // with nothing held back, which splices where the transport can
             client.getOutputStream().write(ProxyHeaders.v2("10.1.2.3", 40000));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (upstream.accepted() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, upstream.accepted());
             send(client, "ready");
             assertEquals("ready", read(client, 5));
             client.getOutputStream().write(payload);
@@ -142,6 +152,27 @@ class ProxyProtocolIT {
         }
         assertEquals(1, outcome("proxy_protocol_error"));
         assertEquals(0, upstream.accepted());
+    }
+
+    @Test
+    void revokingTheHeadersSourceClosesItsSessionOnly() throws Exception {
+        // given two sessions behind the same proxy, from two allowed ranges
+        start("required", "\"10.1.0.0/16\", \"10.3.0.0/16\"", "");
+        try (Socket revoked = Clients.connect(PROXY, "127.0.0.1", port);
+             Socket kept = Clients.connect(PROXY, "127.0.0.1", port)) {
+            revoked.getOutputStream().write(concat(ProxyHeaders.v1("10.1.2.3", 40000), ascii("one")));
+            kept.getOutputStream().write(concat(ProxyHeaders.v2("10.3.2.1", 40000), ascii("two")));
+            assertEquals("one", read(revoked, 3));
+            assertEquals("two", read(kept, 3));
+
+            // when 10.1.0.0/16 leaves the allow list
+            wharf.apply(config("required", "\"10.3.0.0/16\"", ""));
+
+            // then the session whose header named it is closed, and the other goes on
+            assertTrue(Clients.closedByPeer(revoked), "the revoked source's session must be closed");
+            send(kept, "more");
+            assertEquals("more", read(kept, 4));
+        }
     }
 
     @Test

@@ -53,10 +53,11 @@ public final class ConfigParser {
     private static final List<String> RUNTIME_KEYS = List.of("transport", "event-loops");
     private static final List<String> ADMIN_KEYS = List.of("host", "port");
     private static final List<String> DEFAULTS_KEYS = List.of("host", "connect-timeout", "idle-timeout",
-            "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance", "splice");
+            "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance", "splice",
+            "proxy-protocol", "trusted-proxies");
     private static final List<String> LISTENER_KEYS = List.of("port", "host", "protocol", "allow",
             "connect-timeout", "idle-timeout", "drain-timeout", "max-connections", "max-connections-per-source",
-            "splice", "upstream");
+            "splice", "proxy-protocol", "trusted-proxies", "upstream");
     private static final List<String> UPSTREAM_KEYS = List.of("endpoints", "balance");
     private static final List<String> ENDPOINT_KEYS = List.of("address", "check-port");
 
@@ -206,8 +207,10 @@ public final class ConfigParser {
             Integer maxConnectionsPerSource,
             AllowList allow,
             Balance balance,
-            Boolean splice) {
-        static final Settings NONE = new Settings(null, null, null, null, null, null, null, null, null);
+            Boolean splice,
+            ProxyProtocol proxyProtocol,
+            AllowList trustedProxies) {
+        static final Settings NONE = new Settings(null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private Settings defaults(Node node) {
@@ -224,7 +227,9 @@ public final class ConfigParser {
                 integer(defaults.preset("max-connections-per-source"), 0, UNBOUNDED),
                 allowList(defaults.preset("allow")),
                 balance(defaults.preset("balance")),
-                bool(defaults.preset("splice")));
+                bool(defaults.preset("splice")),
+                proxyProtocol(defaults.preset("proxy-protocol")),
+                allowList(defaults.preset("trusted-proxies")));
     }
 
     private Map<String, ListenerConfig> listeners(Node node, Settings defaults) {
@@ -264,12 +269,21 @@ public final class ConfigParser {
         Integer maxConnectionsPerSource = optional(listener, "max-connections-per-source",
                 n -> integer(n, 0, UNBOUNDED), defaults.maxConnectionsPerSource());
         Boolean splice = optional(listener, "splice", this::bool, defaults.splice());
+        ProxyProtocol proxyProtocol = optional(listener, "proxy-protocol", this::proxyProtocol,
+                defaults.proxyProtocol());
+        AllowList trustedProxies = optional(listener, "trusted-proxies", this::allowList, defaults.trustedProxies());
+        if (proxyProtocol == ProxyProtocol.REQUIRED && trustedProxies != null && trustedProxies.blocks().isEmpty()) {
+            // Only a trusted peer may send a header, so nobody could ever connect.
+            error(listener.path("trusted-proxies"), "empty, but proxy-protocol = required admits only trusted proxies"
+                    + " (expected: the CIDR blocks of the proxies that send PROXY headers, such as [\"10.0.0.5\"])");
+            return null;
+        }
         if (!validName || !present(port, host, protocol, allow, upstream, connectTimeout, idleTimeout, drainTimeout,
-                maxConnections, maxConnectionsPerSource, splice)) {
+                maxConnections, maxConnectionsPerSource, splice, proxyProtocol, trustedProxies)) {
             return null;
         }
         return new ListenerConfig(name, host, port, protocol, allow, upstream, connectTimeout, idleTimeout,
-                drainTimeout, maxConnections, maxConnectionsPerSource, splice);
+                drainTimeout, maxConnections, maxConnectionsPerSource, splice, proxyProtocol, trustedProxies);
     }
 
     private boolean listenerName(String name, Node node) {
@@ -384,6 +398,10 @@ public final class ConfigParser {
 
     private Protocol protocol(Node node) {
         return choice(node, "a protocol", Protocol.values(), Protocol::configName);
+    }
+
+    private ProxyProtocol proxyProtocol(Node node) {
+        return choice(node, "a proxy-protocol setting", ProxyProtocol.values(), ProxyProtocol::configName);
     }
 
     private Balance balance(Node node) {

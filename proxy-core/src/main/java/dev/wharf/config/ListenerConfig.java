@@ -19,7 +19,9 @@ public record ListenerConfig(
         Duration drainTimeout,
         int maxConnections,
         int maxConnectionsPerSource,
-        boolean splice) {
+        boolean splice,
+        ProxyProtocol proxyProtocol,
+        AllowList trustedProxies) {
 
     /** Whether the listening socket itself must change (a new bind), as opposed to what it does. */
     public boolean sameSocket(ListenerConfig other) {

@@ -16,6 +16,7 @@ public final class ListenerMetrics {
     public final Counter denied;
     public final Counter limited;
     public final Counter upstreamUnavailable;
+    public final Counter proxyProtocolError;
     public final Counter bytesToUpstream;
     public final Counter bytesToClient;
     public final Counter splicedToUpstream;
@@ -32,6 +33,7 @@ public final class ListenerMetrics {
         denied = connections("denied");
         limited = connections("limited");
         upstreamUnavailable = connections("upstream_unavailable");
+        proxyProtocolError = connections("proxy_protocol_error");
         bytesToUpstream = bytes("to_upstream");
         bytesToClient = bytes("to_client");
         splicedToUpstream = spliced("to_upstream");

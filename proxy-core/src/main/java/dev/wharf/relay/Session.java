@@ -35,6 +35,8 @@ public final class Session {
     private final ListenerConfig config;
     private final Channel client;
     private final InetSocketAddress source;
+    /** The trusted proxy that named {@link #source} in a PROXY header, or null if there was none. */
+    private final InetSocketAddress proxy;
     private final long startNanos = System.nanoTime();
     private Channel upstream;
     private EndpointState endpoint;
@@ -49,13 +51,15 @@ public final class Session {
     private ScheduledFuture<?> idleCheck;
     private Splicer splicer;
 
-    Session(ListenerState listener, Channel client, InetSocketAddress source) {
+    Session(ListenerState listener, Channel client, InetSocketAddress source, InetSocketAddress proxy) {
         this.listener = listener;
         this.config = listener.config();
         this.client = client;
         this.source = source;
+        this.proxy = proxy;
     }
 
+    /** The client's address: the peer's own, or the one a trusted proxy's PROXY header named. */
     public InetSocketAddress source() {
         return source;
     }
@@ -169,7 +173,8 @@ public final class Session {
     /**
      * Keeps bytes the client sent before the upstream connected. Auto-read is off, but epoll reads
      * anyway when the client half-closes (EPOLLRDHUP), so a fast "send and shut down" client
-     * lands here; at most one read loop's worth.
+     * lands here; at most one read loop's worth. So do the bytes a client sent right behind its
+     * PROXY header.
      */
     void holdUntilConnected(ByteBuf data) {
         if (early == null) {
@@ -295,9 +300,13 @@ public final class Session {
         long durationNanos = System.nanoTime() - startNanos;
         listener.metrics().session.record(durationNanos, TimeUnit.NANOSECONDS);
         setReason(CloseReason.CLIENT_CLOSED);
-        ACCESS.atInfo()
+        LoggingEventBuilder log = ACCESS.atInfo()
                 .addKeyValue("listener", listener.name())
-                .addKeyValue("source", format(source))
+                .addKeyValue("source", format(source));
+        if (proxy != null) {
+            log = log.addKeyValue("proxy", format(proxy));
+        }
+        log
                 .addKeyValue("upstream", endpoint == null ? "-" : endpoint.endpoint().address())
                 .addKeyValue("bytes_to_upstream", bytesToUpstream)
                 .addKeyValue("bytes_to_client", bytesToClient)

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigParserTest {
     private static final String ORIGIN = "test.conf";
     private static final String LISTENER_KEYS = "port, host, protocol, allow, connect-timeout, idle-timeout,"
-            + " drain-timeout, max-connections, max-connections-per-source, splice, upstream";
+            + " drain-timeout, max-connections, max-connections-per-source, splice, proxy-protocol, trusted-proxies,"
+            + " upstream";
 
     // ---- valid configs
 
@@ -41,6 +42,8 @@ class ConfigParserTest {
                     allow = ["10.244.0.0/16"]
                     balance = least-connections
                     splice = off
+                    proxy-protocol = optional
+                    trusted-proxies = ["10.0.0.5"]
                   }
                   listeners {
                     redis {
@@ -58,6 +61,8 @@ class ConfigParserTest {
                       max-connections = 100
                       max-connections-per-source = 5
                       splice = true
+                      proxy-protocol = required
+                      trusted-proxies = ["10.1.0.0/16", "::1"]
                       upstream {
                         endpoints = [
                           "127.0.0.1:5432",
@@ -84,10 +89,12 @@ class ConfigParserTest {
                         new Endpoint("db.example", 5434, 0),
                         new Endpoint("10.0.0.5", 5435, 8008),
                         new Endpoint("2001:db8::7", 5436, 0)), Balance.FIRST_HEALTHY),
-                Duration.ofMillis(500), Duration.ofHours(2), Duration.ofMinutes(1), 100, 5, true);
+                Duration.ofMillis(500), Duration.ofHours(2), Duration.ofMinutes(1), 100, 5, true,
+                ProxyProtocol.REQUIRED, allow("10.1.0.0/16", "::1"));
         ListenerConfig redis = new ListenerConfig("redis", "10.0.0.1", 16379, Protocol.TCP, allow("10.244.0.0/16"),
                 new UpstreamConfig(List.of(new Endpoint("redis.example", 6379, 0)), Balance.LEAST_CONNECTIONS),
-                Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20, false);
+                Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20, false,
+                ProxyProtocol.OPTIONAL, allow("10.0.0.5"));
         assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000),
                 new RuntimeConfig(TransportChoice.IO_URING, 3), Duration.ZERO,
                 Map.of("pg", pg, "redis", redis)), config);
@@ -110,7 +117,8 @@ class ConfigParserTest {
         assertEquals(Duration.ofSeconds(5), config.shutdownDelay());
         assertEquals(new ListenerConfig("pg", "0.0.0.0", 15432, Protocol.TCP, AllowList.NOBODY,
                 new UpstreamConfig(List.of(new Endpoint("127.0.0.1", 5432, 0)), Balance.ROUND_ROBIN),
-                Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(30), 10000, 0, true),
+                Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(30), 10000, 0, true,
+                ProxyProtocol.OFF, AllowList.NOBODY),
                 config.listeners().get("pg"));
     }
 
@@ -246,7 +254,8 @@ class ConfigParserTest {
                 "wharf.uptime: unknown key (expected one of: admin, runtime, shutdown-delay, defaults, listeners)",
                 "wharf.admin.prot: unknown key (expected one of: host, port)",
                 "wharf.defaults.max-conections: unknown key (expected one of: host, connect-timeout, idle-timeout,"
-                        + " drain-timeout, max-connections, max-connections-per-source, allow, balance, splice)",
+                        + " drain-timeout, max-connections, max-connections-per-source, allow, balance, splice,"
+                        + " proxy-protocol, trusted-proxies)",
                 "wharf.listeners.pg.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
                 "wharf.listeners.pg.upstream.balanse: unknown key (expected one of: endpoints, balance)",
                 "wharf.listeners.pg.upstream.endpoints[0].checkport: unknown key (expected one of: address,"
@@ -377,6 +386,52 @@ class ConfigParserTest {
                         + " [\"10.244.0.0/16\", \"::1\"])",
                 "wharf.listeners.pg.max-connections: 1.5 is not an integer (expected: >= 1)",
                 "wharf.listeners.pg.splice: \"maybe\" is not a boolean (expected: true or false)"), errors);
+    }
+
+    @Test
+    void proxyProtocolSettingsAreCheckedAtTheirPaths() {
+        // when
+        List<String> errors = errorsOf("wharf.defaults.trusted-proxies = \"10.0.0.5\"\n"
+                + pg("proxy-protocol = on, trusted-proxies = [\"10.0.0.0/33\", 7]"));
+
+        // then
+        assertEquals(List.of(
+                "wharf.defaults.trusted-proxies: \"10.0.0.5\" is not a list (expected: a list of CIDR blocks such as"
+                        + " [\"10.244.0.0/16\", \"::1\"])",
+                "wharf.listeners.pg.proxy-protocol: \"on\" is not a proxy-protocol setting (expected one of: off,"
+                        + " optional, required)",
+                "wharf.listeners.pg.trusted-proxies[0]: \"10.0.0.0/33\" is not a CIDR block (prefix expected: 0-32)",
+                "wharf.listeners.pg.trusted-proxies[1]: 7 is not a string (expected: a CIDR block such as"
+                        + " \"10.244.0.0/16\")"), errors);
+    }
+
+    @Test
+    void requiredProxyProtocolWithoutTrustedProxiesIsRejectedWhereverItIsSet() {
+        // given proxy-protocol = required set on one listener, and inherited from wharf.defaults by another
+        String expected = ": empty, but proxy-protocol = required admits only trusted proxies (expected: the CIDR"
+                + " blocks of the proxies that send PROXY headers, such as [\"10.0.0.5\"])";
+
+        // when
+        List<String> errors = errorsOf(pg("proxy-protocol = required") + """
+                wharf.defaults.proxy-protocol = required
+                wharf.listeners.other { port = 15433, upstream.endpoints = ["127.0.0.1:5432"] }
+                wharf.listeners.fine { port = 15434, upstream.endpoints = ["127.0.0.1:5432"], trusted-proxies = ["10.0.0.5"] }
+                """);
+
+        // then nobody could ever connect to those two: each is an error at its own trusted-proxies
+        assertEquals(List.of(
+                "wharf.listeners.other.trusted-proxies" + expected,
+                "wharf.listeners.pg.trusted-proxies" + expected), errors);
+    }
+
+    @Test
+    void optionalProxyProtocolMayTrustNobody() throws ConfigException {
+        // when
+        WharfConfig config = ConfigParser.parse(pg("proxy-protocol = optional"), ORIGIN);
+
+        // then every header is refused, and connections without one pass as before
+        assertEquals(ProxyProtocol.OPTIONAL, config.listeners().get("pg").proxyProtocol());
+        assertEquals(AllowList.NOBODY, config.listeners().get("pg").trustedProxies());
     }
 
     @Test

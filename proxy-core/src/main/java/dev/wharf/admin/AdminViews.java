@@ -57,6 +57,9 @@ final class AdminViews {
         out.put("drain-timeout", l.drainTimeout().toString());
         out.put("max-connections", l.maxConnections());
         out.put("max-connections-per-source", l.maxConnectionsPerSource());
+        out.put("splice", l.splice());
+        out.put("proxy-protocol", l.proxyProtocol().configName());
+        out.put("trusted-proxies", l.trustedProxies().asStrings());
         return out;
     }
 

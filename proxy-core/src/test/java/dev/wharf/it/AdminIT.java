@@ -36,6 +36,9 @@ class AdminIT {
             assertEquals("least-connections", pg.at("/upstream/balance").asText());
             assertEquals(one.address(), pg.at("/upstream/endpoints/0").asText());
             assertEquals("[\"127.0.0.0/8\",\"::1\"]", pg.get("allow").toString());
+            assertEquals("off", pg.get("proxy-protocol").asText());
+            assertEquals("[]", pg.get("trusted-proxies").toString());
+            assertTrue(pg.get("splice").asBoolean());
 
             JsonNode upstreams = JSON.readTree(wharf.admin("/upstreams").body()).at("/listeners/pg");
             assertEquals(1, upstreams.get("active-sessions").asInt());

@@ -226,7 +226,7 @@ class SpliceIT {
     }
 
     private static byte[] awaitDigest(Map<Integer, byte[]> seen, int id) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!seen.containsKey(id) && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }

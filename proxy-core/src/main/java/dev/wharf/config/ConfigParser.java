@@ -49,7 +49,10 @@ public final class ConfigParser {
     private static final String DEFAULT_RESOURCE = "dev/wharf/default.conf";
 
     private static final List<String> ROOT_KEYS = List.of(ROOT);
-    private static final List<String> WHARF_KEYS = List.of("admin", "runtime", "shutdown-delay", "defaults", "listeners");
+    private static final List<String> WHARF_KEYS = List.of("admin", "runtime", "kubernetes", "shutdown-delay", "defaults",
+            "listeners");
+    private static final List<String> KUBERNETES_KEYS = List.of("namespaces");
+    private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     private static final List<String> RUNTIME_KEYS = List.of("transport", "event-loops");
     private static final List<String> ADMIN_KEYS = List.of("host", "port");
     private static final List<String> DEFAULTS_KEYS = List.of("host", "connect-timeout", "idle-timeout",
@@ -161,12 +164,40 @@ public final class ConfigParser {
         }
         AdminConfig admin = admin(wharf.preset("admin"));
         RuntimeConfig runtime = runtime(wharf.preset("runtime"));
+        KubernetesConfig kubernetes = kubernetes(wharf.preset("kubernetes"));
         Duration shutdownDelay = nonNegativeDuration(wharf.preset("shutdown-delay"));
         Settings defaults = defaults(wharf.preset("defaults"));
         Map<String, ListenerConfig> listeners = listeners(wharf.preset("listeners"), defaults);
         reportPortClashes();
-        return present(admin, runtime, shutdownDelay, listeners)
-                ? new WharfConfig(admin, runtime, shutdownDelay, listeners) : null;
+        return present(admin, runtime, kubernetes, shutdownDelay, listeners)
+                ? new WharfConfig(admin, runtime, kubernetes, shutdownDelay, listeners) : null;
+    }
+
+    private KubernetesConfig kubernetes(Node node) {
+        Section kubernetes = section(node, KUBERNETES_KEYS);
+        if (kubernetes == null) {
+            return null;
+        }
+        Node namespacesNode = kubernetes.preset("namespaces");
+        List<Node> items = list(namespacesNode, "a list of namespace names such as [\"default\", \"apps\"]");
+        if (items == null) {
+            return null;
+        }
+        List<String> namespaces = each(items, this::namespace);
+        return namespaces == null ? null : new KubernetesConfig(namespaces);
+    }
+
+    private String namespace(Node node) {
+        String name = string(node, "a namespace name");
+        if (name == null) {
+            return null;
+        }
+        if (!NAMESPACE.matcher(name).matches() || name.length() > MAX_LISTENER_NAME_LENGTH) {
+            error(node, node.shown() + " is not a namespace name (expected: lowercase letters, digits and '-',"
+                    + " at most 63)");
+            return null;
+        }
+        return name;
     }
 
     private RuntimeConfig runtime(Node node) {

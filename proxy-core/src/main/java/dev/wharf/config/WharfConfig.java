@@ -9,8 +9,8 @@ import java.util.TreeMap;
  * A whole, validated config: what one generation of Wharf serves. Listeners are keyed by name,
  * in name order.
  */
-public record WharfConfig(AdminConfig admin, RuntimeConfig runtime, Duration shutdownDelay,
-                          Map<String, ListenerConfig> listeners) {
+public record WharfConfig(AdminConfig admin, RuntimeConfig runtime, KubernetesConfig kubernetes,
+                          Duration shutdownDelay, Map<String, ListenerConfig> listeners) {
     public WharfConfig {
         listeners = Collections.unmodifiableMap(new TreeMap<>(listeners));
     }

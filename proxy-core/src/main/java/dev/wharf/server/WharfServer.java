@@ -174,8 +174,9 @@ public final class WharfServer implements AutoCloseable {
                 .addKeyValue("added", added).addKeyValue("rebound", rebound)
                 .addKeyValue("removed", removed).addKeyValue("changed", changed)
                 .log("config applied");
-        if (previous != null && (!next.admin().equals(previous.admin()) || !next.runtime().equals(previous.runtime()))) {
-            LOG.warn("wharf.admin or wharf.runtime changed: they take effect at the next restart");
+        if (previous != null && (!next.admin().equals(previous.admin()) || !next.runtime().equals(previous.runtime())
+                || !next.kubernetes().equals(previous.kubernetes()))) {
+            LOG.warn("wharf.admin, wharf.runtime or wharf.kubernetes changed: they take effect at the next restart");
         }
     }
 

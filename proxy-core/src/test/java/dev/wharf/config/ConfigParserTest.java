@@ -31,6 +31,7 @@ class ConfigParserTest {
                 wharf {
                   admin { host = "127.0.0.1", port = 9000 }
                   runtime { transport = io-uring, event-loops = 3 }
+                  kubernetes.namespaces = ["apps", "gateway"]
                   shutdown-delay = 0s
                   defaults {
                     host = "10.0.0.1"
@@ -96,7 +97,8 @@ class ConfigParserTest {
                 Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20, false,
                 ProxyProtocol.OPTIONAL, allow("10.0.0.5"));
         assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000),
-                new RuntimeConfig(TransportChoice.IO_URING, 3), Duration.ZERO,
+                new RuntimeConfig(TransportChoice.IO_URING, 3), new KubernetesConfig(List.of("apps", "gateway")),
+                Duration.ZERO,
                 Map.of("pg", pg, "redis", redis)), config);
         assertEquals(List.of("pg", "redis"), List.copyOf(config.listeners().keySet()));
         assertEquals(List.of("10.0.0.0/8", "::1"), config.listeners().get("pg").allow().asStrings());
@@ -251,7 +253,8 @@ class ConfigParserTest {
         // then
         assertEquals(List.of(
                 "akka: unknown key (expected one of: wharf)",
-                "wharf.uptime: unknown key (expected one of: admin, runtime, shutdown-delay, defaults, listeners)",
+                "wharf.uptime: unknown key (expected one of: admin, runtime, kubernetes, shutdown-delay, defaults,"
+                        + " listeners)",
                 "wharf.admin.prot: unknown key (expected one of: host, port)",
                 "wharf.defaults.max-conections: unknown key (expected one of: host, connect-timeout, idle-timeout,"
                         + " drain-timeout, max-connections, max-connections-per-source, allow, balance, splice,"
@@ -370,6 +373,15 @@ class ConfigParserTest {
                 "wharf.listeners.pg.connect-timeout: \"0s\" (expected: > 0)",
                 "wharf.listeners.pg.drain-timeout: [1] is not a duration (expected: a duration such as 500ms, 30s,"
                         + " 5m, 1h)"), errors);
+    }
+
+    @Test
+    void namespacesToWatchMustBeNamespaceNames() {
+        List<String> errors = errorsOf("wharf.kubernetes.namespaces = [\"apps\", \"Bad_One\", 7]");
+        assertEquals(List.of(
+                "wharf.kubernetes.namespaces[1]: \"Bad_One\" is not a namespace name (expected: lowercase letters,"
+                        + " digits and '-', at most 63)",
+                "wharf.kubernetes.namespaces[2]: 7 is not a string (expected: a namespace name)"), errors);
     }
 
     @Test

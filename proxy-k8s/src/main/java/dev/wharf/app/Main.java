@@ -76,19 +76,15 @@ public final class Main {
             return check(Path.of(args[1]), out, err);
         }
         Options options;
-        List<String> namespaces = List.of();
         try {
             options = Options.parse(args, env);
-            if (options.kubernetes()) {
-                namespaces = Namespaces.resolve(options.namespaces(), Namespaces.SERVICE_ACCOUNT_NAMESPACE, env);
-            }
         } catch (IllegalArgumentException e) {
             err.println("wharf: " + e.getMessage());
             err.print(USAGE);
             return 2;
         }
         return options.kubernetes()
-                ? serveKubernetes(options.config(), namespaces, env.get("POD_NAME"), err)
+                ? serveKubernetes(options, env, err)
                 : serve(options.config(), err);
     }
 
@@ -184,8 +180,9 @@ public final class Main {
      * Runs with ConfigMaps: the server starts with the base file's admin and runtime settings and
      * no listener, not ready; the first list of ConfigMaps brings the listeners and readiness.
      */
-    private static int serveKubernetes(Path file, List<String> namespaces, String podName, PrintStream err) {
+    private static int serveKubernetes(Options options, Map<String, String> env, PrintStream err) {
         Logger log = LoggerFactory.getLogger(Main.class);
+        Path file = options.config();
         WharfConfig base;
         String origin = file == null ? "reference.conf" : file.toString();
         try {
@@ -198,9 +195,18 @@ public final class Main {
             printErrors(origin, e.asConfigException(), err);
             return 1;
         }
+        List<String> namespaces;
+        try {
+            namespaces = Namespaces.resolve(options.namespaces(), base.kubernetes().namespaces(),
+                    Namespaces.SERVICE_ACCOUNT_NAMESPACE, env);
+        } catch (IllegalArgumentException e) {
+            err.println("wharf: " + e.getMessage());
+            err.print(USAGE);
+            return 2;
+        }
         WharfServer server = new WharfServer();
         try {
-            server.start(new WharfConfig(base.admin(), base.runtime(), base.shutdownDelay(), Map.of()),
+            server.start(new WharfConfig(base.admin(), base.runtime(), base.kubernetes(), base.shutdownDelay(), Map.of()),
                     "startup, waiting for ConfigMaps", false);
         } catch (ConfigException e) {
             printErrors(origin, e, err);
@@ -209,7 +215,7 @@ public final class Main {
         }
         KubernetesClient client = ConfigMapSource.newClient(Config.autoConfigure(null));
         log.info("Kubernetes API server {}", client.getMasterUrl());
-        ConfigEvents events = new ConfigEvents(client, podName);
+        ConfigEvents events = new ConfigEvents(client, env.get("POD_NAME"));
         ConfigMapSource source = ConfigMapSource.start(client, namespaces, file, server, events);
         awaitSignal(() -> {
             source.close();

@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
  */
 public final class Fragments {
     private static final String ROOT = "wharf";
+    private static final String KUBERNETES = "kubernetes";
     private static final Pattern INDEX = Pattern.compile("\\[\\d+]");
     private static final Set<String> WILDCARD_HOSTS = Set.of("0.0.0.0", "::");
     private static final String DEFAULT_HOST = "0.0.0.0";
@@ -89,7 +90,10 @@ public final class Fragments {
         List<Parsed> parsed = new ArrayList<>();
         for (Fragment fragment : fragments) {
             Parsed p = parse(fragment, errors);
-            if (p != null) {
+            if (p != null && fragment.owner() != null && p.tree().hasPath(KUBERNETES)) {
+                errors.add(new FragmentError(List.of(fragment), new ConfigError(ROOT + "." + KUBERNETES,
+                        "only the --config file may set this (a ConfigMap cannot change which namespaces are watched)")));
+            } else if (p != null) {
                 parsed.add(p);
             }
         }

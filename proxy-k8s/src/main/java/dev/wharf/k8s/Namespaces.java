@@ -22,12 +22,14 @@ public final class Namespaces {
 
     /**
      * The namespaces named by {@code --namespace} flags (each may hold a comma-separated list),
-     * sorted and without repeats; without flags, the pod's own namespace, read from
-     * {@code serviceAccountFile}, else from {@code POD_NAMESPACE}.
+     * sorted and without repeats; without flags, those of {@code wharf.kubernetes.namespaces}
+     * ({@code configured}, already validated); without either, the pod's own namespace, read
+     * from {@code serviceAccountFile}, else from {@code POD_NAMESPACE}.
      *
      * @throws IllegalArgumentException naming what was wrong or what to set
      */
-    public static List<String> resolve(List<String> flags, Path serviceAccountFile, Map<String, String> env) {
+    public static List<String> resolve(List<String> flags, List<String> configured, Path serviceAccountFile,
+                                       Map<String, String> env) {
         TreeSet<String> names = new TreeSet<>();
         for (String flag : flags) {
             for (String part : flag.split(",", -1)) {
@@ -39,12 +41,16 @@ public final class Namespaces {
                 names.add(name);
             }
         }
+        if (names.isEmpty()) {
+            names.addAll(configured);
+        }
         if (!names.isEmpty()) {
             return List.copyOf(names);
         }
         String own = ownNamespace(serviceAccountFile, env);
         if (own == null) {
-            throw new IllegalArgumentException("no namespace to watch: pass --namespace NS, or set POD_NAMESPACE"
+            throw new IllegalArgumentException("no namespace to watch: pass --namespace NS, list them in"
+                    + " wharf.kubernetes.namespaces, or set POD_NAMESPACE"
                     + " (in a pod, " + serviceAccountFile + " names it)");
         }
         return List.of(own);

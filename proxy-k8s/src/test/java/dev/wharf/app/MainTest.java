@@ -121,7 +121,8 @@ class MainTest {
         Run run = run(Map.of(), "--kubernetes");
         // then
         assertEquals(2, run.status(), run.describe());
-        assertPrinted(run, "wharf: no namespace to watch: pass --namespace NS, or set POD_NAMESPACE");
+        assertPrinted(run, "wharf: no namespace to watch: pass --namespace NS, list them in wharf.kubernetes.namespaces, or set"
+                + " POD_NAMESPACE");
     }
 
     @Test

@@ -113,7 +113,8 @@ class ConfigMapSourceIT {
         WharfConfig initial = Fragments.merge(List.of(Fragment.ofFile(base.toString(), Files.readString(base))));
         wharf = new WharfServer();
         cleanup.add(wharf);
-        wharf.start(new WharfConfig(initial.admin(), initial.runtime(), initial.shutdownDelay(), Map.of()),
+        wharf.start(new WharfConfig(initial.admin(), initial.runtime(), initial.kubernetes(), initial.shutdownDelay(),
+                Map.of()),
                 "startup", false);
         ConfigEvents events = new ConfigEvents(wharfClient, POD);
         cleanup.add(events);

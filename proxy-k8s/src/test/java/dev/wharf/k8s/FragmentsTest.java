@@ -157,6 +157,19 @@ class FragmentsTest {
     }
 
     @Test
+    void onlyTheBaseFileNamesTheNamespacesToWatch() throws Exception {
+        Fragment base = Fragment.ofFile("/etc/wharf/base.conf", "kubernetes.namespaces = [\"apps\", \"data\"]");
+        assertEquals(List.of("apps", "data"), Fragments.merge(List.of(base)).kubernetes().namespaces());
+
+        Fragment sneaky = cm("apps", "redis", "redis.conf", "kubernetes.namespaces = [\"kube-system\"]");
+        MergeException e = rejected(base, sneaky);
+        assertEquals("wharf.kubernetes", e.errors().get(0).error().path());
+        assertEquals("only the --config file may set this (a ConfigMap cannot change which namespaces are watched)",
+                e.errors().get(0).error().message());
+        assertEquals(List.of("apps/redis:redis.conf"), origins(e.errors().get(0)));
+    }
+
+    @Test
     void aSyntaxErrorNamesTheFragmentAndLine() {
         Fragment broken = cm("apps", "redis", "redis.conf", "listeners.redis {\n port = 1\n");
         MergeException e = rejected(BASE, broken);

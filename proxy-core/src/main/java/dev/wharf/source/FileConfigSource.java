@@ -14,11 +14,13 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps a {@link WharfServer} in step with a config file. It watches the file's directory rather
+ * Keeps a {@link WharfServer} in step with a config file, or tells another source that a file it
+ * merges has changed ({@link #watch(Path, Consumer)}). It watches the file's directory rather
  * than the file, because a mounted ConfigMap changes by swapping the {@code ..data} symlink in
  * that directory, and editors often replace a file instead of writing it; and it compares
  * contents, so an event that changed nothing applies nothing. A poll every second backs up the
@@ -31,22 +33,46 @@ public final class FileConfigSource implements AutoCloseable {
     private static final long SETTLE_MILLIS = 100;
 
     private final Path file;
-    private final WharfServer server;
+    private final Consumer<byte[]> onChange;
     private final Thread thread;
     private volatile boolean running = true;
     private byte[] lastSeen;
 
-    private FileConfigSource(Path file, WharfServer server, byte[] applied) {
+    private FileConfigSource(Path file, byte[] seen, Consumer<byte[]> onChange) {
         this.file = file.toAbsolutePath();
-        this.server = server;
-        this.lastSeen = applied;
+        this.onChange = onChange;
+        this.lastSeen = seen;
         this.thread = new Thread(this::run, "wharf-config-watch");
         this.thread.setDaemon(true);
     }
 
     /** Starts watching {@code file}, whose current contents {@code server} already serves. */
     public static FileConfigSource watch(Path file, WharfServer server) throws IOException {
-        FileConfigSource source = new FileConfigSource(file, server, Files.readAllBytes(file));
+        String origin = file.toAbsolutePath().toString();
+        return start(new FileConfigSource(file, Files.readAllBytes(file), now -> {
+            try {
+                server.apply(ConfigParser.parse(new String(now, StandardCharsets.UTF_8), origin), origin);
+            } catch (ConfigException e) {
+                server.reject(origin, e);
+            }
+        }));
+    }
+
+    /**
+     * Calls {@code onChange}, on the watching thread, with the file's contents each time they
+     * change from what they are now (an unreadable file counts as changed once it can be read).
+     */
+    public static FileConfigSource watch(Path file, Consumer<byte[]> onChange) {
+        byte[] now;
+        try {
+            now = Files.readAllBytes(file);
+        } catch (IOException e) {
+            now = null;
+        }
+        return start(new FileConfigSource(file, now, onChange));
+    }
+
+    private static FileConfigSource start(FileConfigSource source) {
         source.thread.start();
         return source;
     }
@@ -101,12 +127,7 @@ public final class FileConfigSource implements AutoCloseable {
             return;
         }
         lastSeen = now;
-        String origin = file.toString();
-        try {
-            server.apply(ConfigParser.parse(new String(now, StandardCharsets.UTF_8), origin), origin);
-        } catch (ConfigException e) {
-            server.reject(origin, e);
-        }
+        onChange.accept(now);
     }
 
     @Override

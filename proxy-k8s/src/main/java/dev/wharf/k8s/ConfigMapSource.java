@@ -6,6 +6,7 @@ import dev.wharf.k8s.Fragment.ConfigMapRef;
 import dev.wharf.k8s.Fragments.FragmentError;
 import dev.wharf.k8s.Fragments.MergeException;
 import dev.wharf.server.WharfServer;
+import dev.wharf.source.FileConfigSource;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.Config;
@@ -14,6 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,11 +23,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.HashSet;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,8 +51,8 @@ import org.slf4j.LoggerFactory;
  * first list fails: the last good config keeps serving meanwhile. The server becomes ready after
  * the first list and successful apply, and stays ready through later disconnects.
  *
- * <p>The base file is read again at each sync and checked for changes every second, so editing
- * it applies too (it replaces the file source, which would apply the base file alone).
+ * <p>The base file is watched like a file source's ({@link FileConfigSource}), but a change to it
+ * only triggers a sync, where it is read again and merged first.
  */
 public final class ConfigMapSource implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigMapSource.class);
@@ -60,7 +62,6 @@ public final class ConfigMapSource implements AutoCloseable {
     /** A stream of changes never postpones a sync longer than this. */
     private static final long MAX_DELAY_MILLIS = 2000;
     private static final long TICK_MILLIS = 50;
-    private static final long BASE_CHECK_MILLIS = 1000;
 
     private final KubernetesClient client;
     private final List<String> namespaces;
@@ -70,13 +71,12 @@ public final class ConfigMapSource implements AutoCloseable {
     private final String source;
     private final Map<String, SharedIndexInformer<ConfigMap>> informers = new LinkedHashMap<>();
     private final ScheduledExecutorService loop;
+    private FileConfigSource baseWatch;
     private final AtomicBoolean changed = new AtomicBoolean();
     private volatile long lastChangeNanos;
 
     // Owned by the loop thread.
     private long firstPendingNanos = -1;
-    private long lastBaseCheckNanos;
-    private String baseSeen;
     private List<Fragment> lastAttempt;
     private boolean synced;
     private final Map<String, Boolean> watching = new TreeMap<>();
@@ -91,11 +91,7 @@ public final class ConfigMapSource implements AutoCloseable {
         this.events = events;
         this.source = "ConfigMaps labelled " + LABEL + "=" + LABEL_VALUE + " in " + String.join(", ", namespaces)
                 + (baseFile == null ? "" : ", after " + baseFile);
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "wharf-configmap-sync");
-            t.setDaemon(true);
-            return t;
-        });
+        this.loop = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("wharf-configmap-sync", true));
     }
 
     /**
@@ -111,6 +107,9 @@ public final class ConfigMapSource implements AutoCloseable {
             throw new IllegalArgumentException("no namespace to watch");
         }
         ConfigMapSource s = new ConfigMapSource(client, namespaces, baseFile, server, events);
+        if (baseFile != null) {
+            s.baseWatch = FileConfigSource.watch(baseFile, contents -> s.changed());
+        }
         s.startInformers();
         s.loop.scheduleWithFixedDelay(s::tick, 0, TICK_MILLIS, TimeUnit.MILLISECONDS);
         return s;
@@ -173,18 +172,11 @@ public final class ConfigMapSource implements AutoCloseable {
         changed.set(true);
     }
 
-    /** The loop: note connectivity, notice base file edits, and sync once things are quiet. */
+    /** The loop: note connectivity, and sync once things are quiet. */
     private void tick() {
         try {
             logConnectivity();
             long now = System.nanoTime();
-            if (baseFile != null && now - lastBaseCheckNanos >= TimeUnit.MILLISECONDS.toNanos(BASE_CHECK_MILLIS)) {
-                lastBaseCheckNanos = now;
-                String text = readBase();
-                if (text != null && !text.equals(baseSeen)) {
-                    changed();
-                }
-            }
             if (!informers.values().stream().allMatch(SharedIndexInformer::hasSynced)) {
                 return;
             }
@@ -245,11 +237,10 @@ public final class ConfigMapSource implements AutoCloseable {
         if (baseFile != null) {
             String text = readBase();
             if (text == null) {
+                // The watch syncs again once the file can be read.
                 LOG.warn("cannot read {}; the config in force keeps serving", baseFile);
-                baseSeen = null; // so that it is synced again once readable
                 return;
             }
-            baseSeen = text;
             fragments.add(Fragment.ofFile(baseFile.toString(), text));
         }
         fragments.addAll(configMapFragments());
@@ -317,6 +308,9 @@ public final class ConfigMapSource implements AutoCloseable {
 
     @Override
     public void close() {
+        if (baseWatch != null) {
+            baseWatch.close();
+        }
         loop.shutdownNow();
         informers.values().forEach(SharedIndexInformer::close);
     }

@@ -627,10 +627,14 @@ public final class ConfigParser {
 
     private record Claim(String owner, String host, int port, String path) {
         boolean clashesWith(Claim other) {
-            return port == other.port
-                    && (host.equals(other.host) || WILDCARD_HOSTS.contains(host)
-                            || WILDCARD_HOSTS.contains(other.host));
+            return clash(host, port, other.host, other.port);
         }
+    }
+
+    /** Whether two listeners bound to these hosts and ports would fight over a socket (a wildcard host takes all). */
+    public static boolean clash(String host, int port, String otherHost, int otherPort) {
+        return port == otherPort
+                && (host.equals(otherHost) || WILDCARD_HOSTS.contains(host) || WILDCARD_HOSTS.contains(otherHost));
     }
 
     private void reportPortClashes() {

@@ -4,6 +4,7 @@ import dev.wharf.k8s.Fragment.ConfigMapRef;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -42,11 +43,7 @@ public final class ConfigEvents implements AutoCloseable {
     public ConfigEvents(KubernetesClient client, String podName) {
         this.client = client;
         this.podName = podName == null || podName.isBlank() ? null : podName;
-        this.writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
-            Thread t = new Thread(r, "wharf-config-events");
-            t.setDaemon(true);
-            return t;
-        });
+        this.writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE), new DefaultThreadFactory("wharf-config-events", true));
     }
 
     /**

@@ -16,7 +16,6 @@ import dev.wharf.config.WharfConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -35,7 +34,6 @@ public final class Fragments {
     private static final String ROOT = "wharf";
     private static final String KUBERNETES = "kubernetes";
     private static final Pattern INDEX = Pattern.compile("\\[\\d+]");
-    private static final Set<String> WILDCARD_HOSTS = Set.of("0.0.0.0", "::");
     private static final String DEFAULT_HOST = "0.0.0.0";
 
     private Fragments() {
@@ -224,8 +222,8 @@ public final class Fragments {
             for (int j = i + 1; j < ports.size(); j++) {
                 PortClaim a = ports.get(i);
                 PortClaim b = ports.get(j);
-                if (a.owner() != b.owner() && !a.listener().equals(b.listener()) && a.port() == b.port()
-                        && hostsClash(a.host(), b.host())) {
+                if (a.owner() != b.owner() && !a.listener().equals(b.listener())
+                        && ConfigParser.clash(a.host(), a.port(), b.host(), b.port())) {
                     List<Fragment> fragments = List.of(a.owner().fragment(), b.owner().fragment());
                     errors.add(new FragmentError(fragments, new ConfigError(listenerPath(b.listener()) + ".port",
                             b.port() + " is already used by listener \"" + a.listener() + "\" in "
@@ -242,10 +240,6 @@ public final class Fragments {
 
     private static String origins(List<Fragment> fragments) {
         return String.join(", ", fragments.stream().map(Fragment::origin).toList());
-    }
-
-    private static boolean hostsClash(String a, String b) {
-        return a.equals(b) || WILDCARD_HOSTS.contains(a) || WILDCARD_HOSTS.contains(b);
     }
 
     private static ConfigObject objectAt(Config config, String path) {

@@ -30,10 +30,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         ByteBuf data = (ByteBuf) msg;
         session.relayed(clientSide, data.readableBytes());
         batchBytes += data.readableBytes();
-        Channel peer = session.peer(clientSide);
         if (session.toSplicer(clientSide, data)) {
             return;
         }
+        Channel peer = session.peer(clientSide);
         if (peer == null) {
             session.holdUntilConnected(data);
         } else {

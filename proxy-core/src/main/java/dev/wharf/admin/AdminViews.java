@@ -1,19 +1,23 @@
 package dev.wharf.admin;
 
 import dev.wharf.config.Endpoint;
+import dev.wharf.config.HealthCheck;
 import dev.wharf.config.ListenerConfig;
+import dev.wharf.config.UpstreamConfig;
 import dev.wharf.config.WharfConfig;
 import dev.wharf.relay.ListenerState;
 import dev.wharf.server.WharfServer;
 import dev.wharf.upstream.EndpointState;
+import dev.wharf.upstream.UpstreamPool;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * The JSON shapes of {@code /config} and {@code /upstreams}. Keys mirror the HOCON names, so what
- * {@code /config} shows can be pasted back into a config file. Nothing secret is held in the
- * config today; anything that ever is must be left out here.
+ * {@code /config} shows can be pasted back into a config file. The config holds no secret: a
+ * password is named by its file and read only when used.
  */
 final class AdminViews {
     static final List<String> ENDPOINTS = List.of("/healthz", "/readyz", "/metrics", "/config", "/upstreams");
@@ -49,9 +53,7 @@ final class AdminViews {
         out.put("port", l.port());
         out.put("protocol", l.protocol().configName());
         out.put("allow", l.allow().asStrings());
-        out.put("upstream", Map.of(
-                "balance", l.upstream().balance().configName(),
-                "endpoints", l.upstream().endpoints().stream().map(AdminViews::endpoint).toList()));
+        out.put("upstream", upstream(l.upstream()));
         out.put("connect-timeout", l.connectTimeout().toString());
         out.put("idle-timeout", l.idleTimeout().toString());
         out.put("drain-timeout", l.drainTimeout().toString());
@@ -63,6 +65,39 @@ final class AdminViews {
         return out;
     }
 
+    private static Map<String, Object> upstream(UpstreamConfig u) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("endpoints", u.endpoints().stream().map(AdminViews::endpoint).toList());
+        out.put("balance", u.balance().configName());
+        out.put("health-check", healthCheck(u.healthCheck()));
+        out.put("on-unhealthy", u.onUnhealthy().configName());
+        out.put("eject-after", u.ejectAfter());
+        out.put("eject-for", u.ejectFor().toString());
+        out.put("resolve-interval", u.resolveInterval().toString());
+        return out;
+    }
+
+    /** Every key, so the output can be pasted back; the password-file's name is shown, never its content. */
+    private static Map<String, Object> healthCheck(HealthCheck c) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("type", c.type().configName());
+        out.put("interval", c.interval().toString());
+        out.put("timeout", c.timeout().toString());
+        out.put("rise", c.rise());
+        out.put("fall", c.fall());
+        out.put("jitter", c.jitter().toString());
+        out.put("port", c.port());
+        out.put("method", c.method());
+        out.put("path", c.path());
+        out.put("expect-status", c.expectStatus());
+        out.put("expect-body", c.expectBody());
+        out.put("role", c.role().configName());
+        out.put("user", c.user());
+        out.put("database", c.database());
+        out.put("password-file", c.passwordFile() == null ? "" : c.passwordFile());
+        return out;
+    }
+
     private static Object endpoint(Endpoint e) {
         return e.checkPort() == 0 ? e.address() : Map.of("address", e.address(), "check-port", e.checkPort());
     }
@@ -71,9 +106,14 @@ final class AdminViews {
         Map<String, Object> out = new LinkedHashMap<>();
         listeners.forEach((name, state) -> {
             Map<String, Object> l = new LinkedHashMap<>();
-            l.put("balance", state.config().upstream().balance().configName());
+            UpstreamPool pool = state.pool();
+            l.put("balance", pool.config().balance().configName());
+            l.put("health-check", pool.config().healthCheck().type().configName());
             l.put("active-sessions", state.sessions().size());
-            l.put("endpoints", state.pool().endpoints().stream().map(AdminViews::endpointState).toList());
+            l.put("endpoints", pool.endpoints().stream().map(AdminViews::endpointState).toList());
+            if (!pool.resolveErrors().isEmpty()) {
+                l.put("resolve-errors", pool.resolveErrors());
+            }
             out.put(name, l);
         });
         return Map.of("listeners", out);
@@ -81,9 +121,14 @@ final class AdminViews {
 
     private static Map<String, Object> endpointState(EndpointState e) {
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", e.id());
         out.put("address", e.endpoint().address());
         out.put("resolved", e.resolved() == null ? null : e.resolved().getAddress().getHostAddress());
-        out.put("healthy", e.healthy());
+        out.put("healthy", e.routable());
+        out.put("health", e.health().name().toLowerCase(Locale.ROOT));
+        out.put("since", e.since().toString());
+        out.put("last-check", e.lastCheck());
+        out.put("ejected", e.ejected());
         out.put("active-sessions", e.active());
         return out;
     }

@@ -56,12 +56,23 @@ public final class ConfigParser {
     private static final List<String> RUNTIME_KEYS = List.of("transport", "event-loops");
     private static final List<String> ADMIN_KEYS = List.of("host", "port");
     private static final List<String> DEFAULTS_KEYS = List.of("host", "connect-timeout", "idle-timeout",
-            "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance", "splice",
-            "proxy-protocol", "trusted-proxies");
+            "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance", "health-check",
+            "on-unhealthy", "eject-after", "eject-for", "resolve-interval", "splice", "proxy-protocol",
+            "trusted-proxies");
     private static final List<String> LISTENER_KEYS = List.of("port", "host", "protocol", "allow",
             "connect-timeout", "idle-timeout", "drain-timeout", "max-connections", "max-connections-per-source",
             "splice", "proxy-protocol", "trusted-proxies", "upstream");
-    private static final List<String> UPSTREAM_KEYS = List.of("endpoints", "balance");
+    private static final List<String> UPSTREAM_KEYS = List.of("endpoints", "balance", "health-check", "on-unhealthy",
+            "eject-after", "eject-for", "resolve-interval");
+    private static final List<String> HEALTH_CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall",
+            "jitter", "port", "method", "path", "expect-status", "expect-body", "role", "user", "database",
+            "password-file");
+    private static final Pattern HTTP_METHOD = Pattern.compile("[A-Z]{1,16}");
+    private static final Pattern HTTP_PATH = Pattern.compile("/[\\x21-\\x7e]{0,1023}");
+    private static final Pattern NO_CONTROL_CHARACTERS = Pattern.compile("[^\\x00-\\x1f\\x7f]{0,255}");
+    private static final int MAX_CHECK_COUNT = 100;
+    private static final HealthCheck UNSET_CHECK = new HealthCheck(null, null, null, 0, 0, null, 0, null, null,
+            List.of(), null, null, null, null, null);
     private static final List<String> ENDPOINT_KEYS = List.of("address", "check-port");
 
     private static final Pattern LISTENER_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?");
@@ -238,10 +249,16 @@ public final class ConfigParser {
             Integer maxConnectionsPerSource,
             AllowList allow,
             Balance balance,
+            HealthCheck healthCheck,
+            OnUnhealthy onUnhealthy,
+            Integer ejectAfter,
+            Duration ejectFor,
+            Duration resolveInterval,
             Boolean splice,
             ProxyProtocol proxyProtocol,
             AllowList trustedProxies) {
-        static final Settings NONE = new Settings(null, null, null, null, null, null, null, null, null, null, null);
+        static final Settings NONE = new Settings(null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null);
     }
 
     private Settings defaults(Node node) {
@@ -258,6 +275,11 @@ public final class ConfigParser {
                 integer(defaults.preset("max-connections-per-source"), 0, UNBOUNDED),
                 allowList(defaults.preset("allow")),
                 balance(defaults.preset("balance")),
+                healthCheck(defaults.preset("health-check"), null),
+                onUnhealthy(defaults.preset("on-unhealthy")),
+                integer(defaults.preset("eject-after"), 0, MAX_CHECK_COUNT),
+                positiveDuration(defaults.preset("eject-for")),
+                positiveDuration(defaults.preset("resolve-interval")),
                 bool(defaults.preset("splice")),
                 proxyProtocol(defaults.preset("proxy-protocol")),
                 allowList(defaults.preset("trusted-proxies")));
@@ -289,7 +311,7 @@ public final class ConfigParser {
         Protocol protocol = optional(listener, "protocol", this::protocol, Protocol.TCP);
         AllowList allow = optional(listener, "allow", this::allowList, defaults.allow());
         UpstreamConfig upstream = required(listener, "upstream", "{ endpoints = [\"host:port\", ...] }",
-                n -> upstream(n, defaults.balance()));
+                n -> upstream(n, defaults));
         Duration connectTimeout = optional(listener, "connect-timeout", this::positiveDuration,
                 defaults.connectTimeout());
         Duration idleTimeout = optional(listener, "idle-timeout", this::positiveDuration, defaults.idleTimeout());
@@ -328,14 +350,131 @@ public final class ConfigParser {
         return false;
     }
 
-    private UpstreamConfig upstream(Node node, Balance inheritedBalance) {
+    private UpstreamConfig upstream(Node node, Settings defaults) {
         Section upstream = section(node, UPSTREAM_KEYS);
         if (upstream == null) {
             return null;
         }
         List<Endpoint> endpoints = required(upstream, "endpoints", "at least one host:port", this::endpoints);
-        Balance balance = optional(upstream, "balance", this::balance, inheritedBalance);
-        return present(endpoints, balance) ? new UpstreamConfig(endpoints, balance) : null;
+        Balance balance = optional(upstream, "balance", this::balance, defaults.balance());
+        // A pool's health-check is read over wharf.defaults.health-check, key by key.
+        HealthCheck healthCheck = defaults.healthCheck() == null ? null
+                : optional(upstream, "health-check", n -> healthCheck(n, defaults.healthCheck()), defaults.healthCheck());
+        OnUnhealthy onUnhealthy = optional(upstream, "on-unhealthy", this::onUnhealthy, defaults.onUnhealthy());
+        Integer ejectAfter = optional(upstream, "eject-after", n -> integer(n, 0, MAX_CHECK_COUNT),
+                defaults.ejectAfter());
+        Duration ejectFor = optional(upstream, "eject-for", this::positiveDuration, defaults.ejectFor());
+        Duration resolveInterval = optional(upstream, "resolve-interval", this::positiveDuration,
+                defaults.resolveInterval());
+        return present(endpoints, balance, healthCheck, onUnhealthy, ejectAfter, ejectFor, resolveInterval)
+                ? new UpstreamConfig(endpoints, balance, healthCheck, onUnhealthy, ejectAfter, ejectFor, resolveInterval)
+                : null;
+    }
+
+    /**
+     * A health-check section; keys it leaves out come from {@code inherited} (null for
+     * wharf.defaults.health-check itself, which reference.conf fills in whole).
+     */
+    private HealthCheck healthCheck(Node node, HealthCheck inherited) {
+        Section check = section(node, HEALTH_CHECK_KEYS);
+        if (check == null) {
+            return null;
+        }
+        // reference.conf sets every key of wharf.defaults.health-check, so its fallbacks are never used.
+        HealthCheck base = inherited == null ? UNSET_CHECK : inherited;
+        HealthCheck.Type type = optional(check, "type", this::checkType, base.type());
+        Duration interval = optional(check, "interval", this::positiveDuration, base.interval());
+        Duration timeout = optional(check, "timeout", this::positiveDuration, base.timeout());
+        Integer rise = optional(check, "rise", n -> integer(n, 1, MAX_CHECK_COUNT), base.rise());
+        Integer fall = optional(check, "fall", n -> integer(n, 1, MAX_CHECK_COUNT), base.fall());
+        Duration jitter = optional(check, "jitter", this::nonNegativeDuration, base.jitter());
+        Integer port = optional(check, "port", n -> integer(n, 0, MAX_PORT), base.port());
+        String method = optional(check, "method", n -> matching(n, HTTP_METHOD, "an HTTP method such as GET"),
+                base.method());
+        String path = optional(check, "path", n -> matching(n, HTTP_PATH,
+                "a path starting with '/', printable ASCII without spaces, at most 1024 characters"), base.path());
+        List<Integer> expectStatus = optional(check, "expect-status", this::statusCodes, base.expectStatus());
+        String expectBody = optional(check, "expect-body", this::regex, base.expectBody());
+        HealthCheck.Role role = optional(check, "role", this::role, base.role());
+        String user = optional(check, "user", n -> matching(n, NO_CONTROL_CHARACTERS,
+                "a user name without control characters"), base.user());
+        String database = optional(check, "database", n -> matching(n, NO_CONTROL_CHARACTERS,
+                "a database name without control characters"), base.database());
+        String passwordFile = optional(check, "password-file", this::readableFile,
+                Objects.requireNonNullElse(base.passwordFile(), ""));
+        if (!present(type, interval, timeout, rise, fall, jitter, port, method, path, expectStatus, expectBody, role,
+                user, database, passwordFile)) {
+            return null;
+        }
+        if (type == HealthCheck.Type.POSTGRES && user.isEmpty()) {
+            error(check.path("user"), "empty, but a postgres check logs in (expected: a user name such as \"postgres\")");
+            return null;
+        }
+        return new HealthCheck(type, interval, timeout, rise, fall, jitter, port, method, path, expectStatus,
+                expectBody, role, user, database, passwordFile.isEmpty() ? null : passwordFile);
+    }
+
+    private HealthCheck.Type checkType(Node node) {
+        return choice(node, "a health-check type", HealthCheck.Type.values(), HealthCheck.Type::configName);
+    }
+
+    private HealthCheck.Role role(Node node) {
+        return choice(node, "a role", HealthCheck.Role.values(), HealthCheck.Role::configName);
+    }
+
+    private OnUnhealthy onUnhealthy(Node node) {
+        return choice(node, "an on-unhealthy setting", OnUnhealthy.values(), OnUnhealthy::configName);
+    }
+
+    /** One status code or a list of them. */
+    private List<Integer> statusCodes(Node node) {
+        if (node.value().valueType() != ConfigValueType.LIST) {
+            Integer code = integer(node, 100, 599);
+            return code == null ? null : List.of(code);
+        }
+        List<Node> items = list(node, "HTTP status codes such as [200, 204]");
+        if (items.isEmpty()) {
+            error(node, "empty (expected: at least one HTTP status code)");
+            return null;
+        }
+        return each(items, n -> integer(n, 100, 599));
+    }
+
+    private String regex(Node node) {
+        String text = string(node, "a regular expression, or \"\" for none");
+        if (text == null) {
+            return null;
+        }
+        try {
+            Pattern.compile(text);
+            return text;
+        } catch (java.util.regex.PatternSyntaxException e) {
+            error(node, node.shown() + " is not a regular expression: " + e.getDescription());
+            return null;
+        }
+    }
+
+    /** A file Wharf can read now, or "" for none. Only its name is kept: the content is a secret. */
+    private String readableFile(Node node) {
+        String name = string(node, "the path of a file, or \"\" for none");
+        if (name == null || name.isEmpty()) {
+            return name;
+        }
+        Path file = Path.of(name);
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            error(node, node.shown() + ": " + (Files.exists(file) ? "not a readable file" : "no such file"));
+            return null;
+        }
+        return name;
+    }
+
+    private String matching(Node node, Pattern pattern, String expected) {
+        String text = string(node, expected);
+        if (text != null && !pattern.matcher(text).matches()) {
+            error(node, node.shown() + " (expected: " + expected + ")");
+            return null;
+        }
+        return text;
     }
 
     private List<Endpoint> endpoints(Node node) {

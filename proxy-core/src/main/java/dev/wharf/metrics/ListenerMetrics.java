@@ -22,6 +22,9 @@ public final class ListenerMetrics {
     public final Counter splicedToUpstream;
     public final Counter splicedToClient;
     public final Timer upstreamConnect;
+    private final Counter checksPassed;
+    private final Counter checksFailed;
+    private final Counter ejections;
     public final Timer session;
     /** Live sessions; the relay increments and decrements it, the gauge reads it. */
     public final AtomicInteger active = new AtomicInteger();
@@ -38,6 +41,10 @@ public final class ListenerMetrics {
         bytesToClient = bytes("to_client");
         splicedToUpstream = spliced("to_upstream");
         splicedToClient = spliced("to_client");
+        checksPassed = checks("passed");
+        checksFailed = checks("failed");
+        ejections = Counter.builder(WharfMetrics.UPSTREAM_EJECTIONS).tag("listener", listener)
+                .description("Endpoints ejected after failed connects in a row").register(registry);
         upstreamConnect = Timer.builder(WharfMetrics.UPSTREAM_CONNECT).tag("listener", listener)
                 .description("Time to open the upstream connection")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
@@ -55,6 +62,19 @@ public final class ListenerMetrics {
                 .description("Client connections by what became of them").register(registry);
     }
 
+    private Counter checks(String result) {
+        return Counter.builder(WharfMetrics.HEALTH_CHECKS).tag("listener", listener).tag("result", result)
+                .description("Active health checks run, by result").register(registry);
+    }
+
+    public void healthCheck(boolean passed) {
+        (passed ? checksPassed : checksFailed).increment();
+    }
+
+    public void ejected() {
+        ejections.increment();
+    }
+
     private Counter bytes(String direction) {
         return Counter.builder(WharfMetrics.BYTES).tag("listener", listener).tag("direction", direction)
                 .baseUnit("bytes").description("Bytes relayed").register(registry);
@@ -70,7 +90,7 @@ public final class ListenerMetrics {
     public AutoCloseable endpointHealth(String endpoint, BooleanSupplier healthy) {
         Gauge gauge = Gauge.builder(WharfMetrics.UPSTREAM_HEALTHY, healthy, h -> h.getAsBoolean() ? 1 : 0)
                 .tag("listener", listener).tag("endpoint", endpoint)
-                .description("1 while the endpoint is considered healthy").strongReference(true).register(registry);
+                .description("1 while the endpoint gets new sessions: resolved, passing its health check, not ejected").strongReference(true).register(registry);
         return () -> registry.remove(gauge);
     }
 }

@@ -29,6 +29,8 @@ public final class WharfMetrics implements AutoCloseable {
     static final String UPSTREAM_CONNECT = "wharf.upstream.connect";
     static final String SESSION = "wharf.session";
     static final String UPSTREAM_HEALTHY = "wharf.upstream.healthy";
+    static final String HEALTH_CHECKS = "wharf.health.checks";
+    static final String UPSTREAM_EJECTIONS = "wharf.upstream.ejections";
     static final String CONFIG_RELOADS = "wharf.config.reloads";
     static final String CONFIG_GENERATION = "wharf.config.generation";
 

@@ -7,6 +7,8 @@ public enum CloseReason {
     CLIENT_ERROR,
     UPSTREAM_ERROR,
     UPSTREAM_UNAVAILABLE,
+    /** A health check marked the session's endpoint down, with on-unhealthy = close-sessions. */
+    UPSTREAM_UNHEALTHY,
     IDLE_TIMEOUT,
     ACCESS_REVOKED,
     DRAIN_TIMEOUT,

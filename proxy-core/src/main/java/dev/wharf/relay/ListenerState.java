@@ -23,7 +23,7 @@ public final class ListenerState {
     final RateLimitedLog denialLog = new RateLimitedLog(10, Duration.ofSeconds(10));
     final RateLimitedLog upstreamFailureLog = new RateLimitedLog(10, Duration.ofSeconds(10));
     private volatile ListenerConfig config;
-    private volatile UpstreamPool pool;
+    private final UpstreamPool pool;
 
     public ListenerState(ListenerConfig config, UpstreamPool pool, ListenerMetrics metrics,
                          Class<? extends Channel> upstreamChannel) {
@@ -59,12 +59,12 @@ public final class ListenerState {
     }
 
     /**
-     * Puts a new config and pool in force for new sessions, and closes live sessions whose source
-     * the new allow list no longer admits: revoking access takes effect now.
+     * Puts a new config in force for new sessions, and closes live sessions whose source the new
+     * allow list no longer admits: revoking access takes effect now. The upstream table changes
+     * through {@link UpstreamPool#update}.
      */
-    public void update(ListenerConfig newConfig, UpstreamPool newPool) {
+    public void update(ListenerConfig newConfig) {
         this.config = newConfig;
-        this.pool = newPool;
         for (Session session : sessions) {
             if (!newConfig.allow().allows(session.source().getAddress())) {
                 session.close(CloseReason.ACCESS_REVOKED);

@@ -2,6 +2,8 @@ package dev.wharf.relay;
 
 import dev.wharf.config.ListenerConfig;
 import dev.wharf.upstream.EndpointState;
+import dev.wharf.upstream.UpstreamPool;
+import dev.wharf.upstream.UpstreamSession;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -25,7 +27,7 @@ import org.slf4j.spi.LoggingEventBuilder;
  * channel's event loop, which the upstream channel shares, so the fields need no locking;
  * {@link #close} is the one entry point for other threads.
  */
-public final class Session {
+public final class Session implements UpstreamSession {
     private static final Logger ACCESS = LoggerFactory.getLogger("wharf.access");
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     /** A read loop this large means a bulk transfer, which splice moves more cheaply than copies. */
@@ -70,10 +72,11 @@ public final class Session {
         listener.metrics().active.incrementAndGet();
         client.closeFuture().addListener(f -> ended());
         scheduleIdleCheck(config.idleTimeout().toNanos());
-        connect(listener.pool().candidates(), 0);
+        UpstreamPool pool = listener.pool();
+        connect(pool, pool.candidates(), 0);
     }
 
-    private void connect(List<EndpointState> candidates, int attempt) {
+    private void connect(UpstreamPool pool, List<EndpointState> candidates, int attempt) {
         if (!client.isActive()) {
             return;
         }
@@ -94,22 +97,34 @@ public final class Session {
                 .addListener((ChannelFuture f) -> {
                     if (f.isSuccess()) {
                         listener.metrics().upstreamConnect.record(System.nanoTime() - connectStart, TimeUnit.NANOSECONDS);
-                        connected(f.channel(), candidate);
+                        pool.connectSucceeded(candidate);
+                        connected(pool, f.channel(), candidates, attempt);
                     } else {
                         logUpstreamFailure(candidate, f.cause());
-                        connect(candidates, attempt + 1);
+                        pool.connectFailed(candidate);
+                        connect(pool, candidates, attempt + 1);
                     }
                 });
     }
 
-    private void connected(Channel channel, EndpointState candidate) {
+    private void connected(UpstreamPool pool, Channel channel, List<EndpointState> candidates, int attempt) {
         if (!client.isActive() || reason != null) {
             channel.close();
             return;
         }
+        EndpointState candidate = candidates.get(attempt);
+        // Registered before its health is read, so that a check marking it down now either sees
+        // this session to close or is seen here.
+        candidate.sessionOpened(this);
+        if (candidate.health() == EndpointState.Health.DOWN && pool.closesSessionsWhenDown()) {
+            // Marked down while connecting (a primary being demoted): nothing was sent, try the next.
+            candidate.sessionClosed(this);
+            channel.close();
+            connect(pool, candidates, attempt + 1);
+            return;
+        }
         upstream = channel;
         endpoint = candidate;
-        candidate.sessionOpened();
         if (early != null) {
             upstream.writeAndFlush(early, upstream.voidPromise());
             early = null;
@@ -241,6 +256,15 @@ public final class Session {
         closeBoth(clientSide ? CloseReason.CLIENT_ERROR : CloseReason.UPSTREAM_ERROR);
     }
 
+    @Override
+    public void endpointDown(EndpointState down) {
+        client.eventLoop().execute(() -> {
+            if (endpoint == down) {
+                closeBoth(CloseReason.UPSTREAM_UNHEALTHY);
+            }
+        });
+    }
+
     /** Ends the session from any thread, e.g. when its source loses access. */
     public void close(CloseReason why) {
         client.eventLoop().execute(() -> closeBoth(why));
@@ -292,7 +316,7 @@ public final class Session {
             upstream.close();
         }
         if (endpoint != null) {
-            endpoint.sessionClosed();
+            endpoint.sessionClosed(this);
         }
         listener.limiter().release(source.getAddress());
         listener.sessions().remove(this);
@@ -307,7 +331,7 @@ public final class Session {
             log = log.addKeyValue("proxy", format(proxy));
         }
         log
-                .addKeyValue("upstream", endpoint == null ? "-" : endpoint.endpoint().address())
+                .addKeyValue("upstream", endpoint == null ? "-" : endpoint.id())
                 .addKeyValue("bytes_to_upstream", bytesToUpstream)
                 .addKeyValue("bytes_to_client", bytesToClient)
                 .addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMillis(durationNanos))
@@ -318,7 +342,7 @@ public final class Session {
     private void logUpstreamFailure(EndpointState candidate, Throwable cause) {
         LoggingEventBuilder event = listener.upstreamFailureLog.atInfo(LOG);
         if (event != null) {
-            event.addKeyValue("listener", listener.name()).addKeyValue("upstream", candidate.endpoint().address())
+            event.addKeyValue("listener", listener.name()).addKeyValue("upstream", candidate.id())
                     .log("upstream connect failed: {}", cause.getMessage());
         }
     }

@@ -9,7 +9,9 @@ import dev.wharf.metrics.WharfMetrics;
 import dev.wharf.relay.CloseReason;
 import dev.wharf.relay.ListenerState;
 import dev.wharf.relay.Splicer;
+import dev.wharf.upstream.Resolver;
 import dev.wharf.upstream.UpstreamPool;
+import dev.wharf.upstream.UpstreamWorkers;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,6 +38,7 @@ public final class WharfServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WharfServer.class);
 
     private final WharfMetrics metrics = new WharfMetrics();
+    private final UpstreamWorkers upstreamWorkers;
     private Transport transport;
     private EventLoopGroup relayGroup;
     private EventLoopGroup adminGroup;
@@ -51,6 +54,15 @@ public final class WharfServer implements AutoCloseable {
     private volatile Applied current;
     private volatile boolean ready;
     private volatile boolean stopping;
+
+    public WharfServer() {
+        this(Resolver.SYSTEM);
+    }
+
+    /** A server whose upstream DNS names are looked up by {@code resolver}. */
+    public WharfServer(Resolver resolver) {
+        upstreamWorkers = new UpstreamWorkers(resolver);
+    }
 
     /** The config in force, with where it came from. */
     public record Applied(WharfConfig config, long generation, String source, Instant appliedAt) {
@@ -125,16 +137,19 @@ public final class WharfServer implements AutoCloseable {
                 retiring.add(old);
             }
         }
+        for (ListenerConfig config : wanted.values()) {
+            Listener old = listeners.get(config.name());
+            if (old == null || retiring.contains(old)) {
+                binding.put(config.name(), newListener(config));
+            }
+        }
+        // A new listener's first sessions must not be refused only because its checks have not answered yet.
+        awaitFirstChecks(binding.values().stream().map(l -> l.state.pool()).toList());
         // A retiring listener gives up its socket first, so its port can go to its successor.
         retiring.forEach(Listener::stopAccepting);
         try {
-            for (ListenerConfig config : wanted.values()) {
-                Listener old = listeners.get(config.name());
-                if (old == null || retiring.contains(old)) {
-                    Listener fresh = newListener(config);
-                    binding.put(config.name(), fresh);
-                    fresh.bind(relayGroup, transport);
-                }
+            for (Listener fresh : binding.values()) {
+                fresh.bind(relayGroup, transport);
             }
         } catch (ConfigException e) {
             binding.values().forEach(l -> {
@@ -144,16 +159,19 @@ public final class WharfServer implements AutoCloseable {
             rebindAfterFailedApply(retiring);
             throw e;
         }
+        List<UpstreamPool> updated = new ArrayList<>();
         for (ListenerConfig config : wanted.values()) {
             Listener old = listeners.get(config.name());
             if (old != null && !retiring.contains(old) && !config.equals(old.state.config())) {
-                UpstreamPool pool = config.upstream().equals(old.state.config().upstream())
-                        ? old.state.pool()
-                        : UpstreamPool.create(config.upstream(), old.state.pool(), old.state.metrics());
-                old.state.update(config, pool);
+                if (!config.upstream().equals(old.state.config().upstream())) {
+                    old.state.pool().update(config.upstream());
+                    updated.add(old.state.pool());
+                }
+                old.state.update(config);
                 changed.add(config.name());
             }
         }
+        awaitFirstChecks(updated);
         for (Listener old : retiring) {
             listeners.remove(old.state.name());
             Duration timeout = old.state.config().drainTimeout();
@@ -182,8 +200,15 @@ public final class WharfServer implements AutoCloseable {
 
     private Listener newListener(ListenerConfig config) {
         var listenerMetrics = metrics.listener(config.name());
-        UpstreamPool pool = UpstreamPool.create(config.upstream(), null, listenerMetrics);
+        UpstreamPool pool = UpstreamPool.create(config.name(), config.upstream(), listenerMetrics, upstreamWorkers);
         return new Listener(new ListenerState(config, pool, listenerMetrics, transport.channel()));
+    }
+
+    /** Waits, at most one check timeout, for the first verdict on every endpoint these pools have just gained. */
+    private static void awaitFirstChecks(List<UpstreamPool> pools) {
+        long longest = pools.stream().mapToLong(p -> p.config().healthCheck().timeout().toNanos()).max().orElse(0);
+        long deadline = System.nanoTime() + longest + TimeUnit.MILLISECONDS.toNanos(250);
+        pools.forEach(p -> p.awaitFirstChecks(deadline));
     }
 
     private void rebindAfterFailedApply(List<Listener> retiring) {
@@ -276,6 +301,8 @@ public final class WharfServer implements AutoCloseable {
         listeners.values().forEach(Listener::stopAccepting);
         listeners.values().forEach(l -> l.closeRemaining(CloseReason.SHUTDOWN));
         draining.keySet().forEach(l -> l.closeRemaining(CloseReason.SHUTDOWN));
+        listeners.values().forEach(l -> l.state.pool().close());
+        upstreamWorkers.close();
         if (admin != null) {
             admin.close();
         }

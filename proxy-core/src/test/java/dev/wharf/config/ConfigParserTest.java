@@ -18,6 +18,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ConfigParserTest {
     private static final String ORIGIN = "test.conf";
+    /** wharf.defaults.health-check as reference.conf sets it. */
+    private static final HealthCheck REFERENCE_CHECK = new HealthCheck(HealthCheck.Type.NONE, Duration.ofSeconds(2),
+            Duration.ofSeconds(1), 2, 2, Duration.ZERO, 0, "GET", "/", List.of(200), "", HealthCheck.Role.ANY, "",
+            "postgres", null);
+
+    /** An upstream with reference.conf's settings apart from its endpoints and balance. */
+    private static UpstreamConfig upstream(List<Endpoint> endpoints, Balance balance) {
+        return new UpstreamConfig(endpoints, balance, REFERENCE_CHECK, OnUnhealthy.KEEP, 3, Duration.ofSeconds(10),
+                Duration.ofSeconds(30));
+    }
     private static final String LISTENER_KEYS = "port, host, protocol, allow, connect-timeout, idle-timeout,"
             + " drain-timeout, max-connections, max-connections-per-source, splice, proxy-protocol, trusted-proxies,"
             + " upstream";
@@ -84,7 +94,7 @@ class ConfigParserTest {
 
         // then
         ListenerConfig pg = new ListenerConfig("pg", "::", 15432, Protocol.TCP, allow("10.0.0.0/8", "::1"),
-                new UpstreamConfig(List.of(
+                upstream(List.of(
                         new Endpoint("127.0.0.1", 5432, 0),
                         new Endpoint("::1", 5433, 0),
                         new Endpoint("db.example", 5434, 0),
@@ -93,7 +103,7 @@ class ConfigParserTest {
                 Duration.ofMillis(500), Duration.ofHours(2), Duration.ofMinutes(1), 100, 5, true,
                 ProxyProtocol.REQUIRED, allow("10.1.0.0/16", "::1"));
         ListenerConfig redis = new ListenerConfig("redis", "10.0.0.1", 16379, Protocol.TCP, allow("10.244.0.0/16"),
-                new UpstreamConfig(List.of(new Endpoint("redis.example", 6379, 0)), Balance.LEAST_CONNECTIONS),
+                upstream(List.of(new Endpoint("redis.example", 6379, 0)), Balance.LEAST_CONNECTIONS),
                 Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20, false,
                 ProxyProtocol.OPTIONAL, allow("10.0.0.5"));
         assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000),
@@ -118,7 +128,7 @@ class ConfigParserTest {
         assertEquals(new AdminConfig("0.0.0.0", 9901), config.admin());
         assertEquals(Duration.ofSeconds(5), config.shutdownDelay());
         assertEquals(new ListenerConfig("pg", "0.0.0.0", 15432, Protocol.TCP, AllowList.NOBODY,
-                new UpstreamConfig(List.of(new Endpoint("127.0.0.1", 5432, 0)), Balance.ROUND_ROBIN),
+                upstream(List.of(new Endpoint("127.0.0.1", 5432, 0)), Balance.ROUND_ROBIN),
                 Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(30), 10000, 0, true,
                 ProxyProtocol.OFF, AllowList.NOBODY),
                 config.listeners().get("pg"));
@@ -257,10 +267,12 @@ class ConfigParserTest {
                         + " listeners)",
                 "wharf.admin.prot: unknown key (expected one of: host, port)",
                 "wharf.defaults.max-conections: unknown key (expected one of: host, connect-timeout, idle-timeout,"
-                        + " drain-timeout, max-connections, max-connections-per-source, allow, balance, splice,"
-                        + " proxy-protocol, trusted-proxies)",
+                        + " drain-timeout, max-connections, max-connections-per-source, allow, balance, health-check,"
+                        + " on-unhealthy, eject-after, eject-for, resolve-interval, splice, proxy-protocol,"
+                        + " trusted-proxies)",
                 "wharf.listeners.pg.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
-                "wharf.listeners.pg.upstream.balanse: unknown key (expected one of: endpoints, balance)",
+                "wharf.listeners.pg.upstream.balanse: unknown key (expected one of: endpoints, balance, health-check,"
+                        + " on-unhealthy, eject-after, eject-for, resolve-interval)",
                 "wharf.listeners.pg.upstream.endpoints[0].checkport: unknown key (expected one of: address,"
                         + " check-port)"), errors);
     }
@@ -611,6 +623,74 @@ class ConfigParserTest {
                 "wharf.listeners.c.idle-timeout: \"forever\" is not a duration (expected: a duration such as 500ms,"
                         + " 30s, 5m, 1h)",
                 "wharf.listeners.b.port: 15432 is already used by listener \"a\""), errors);
+    }
+
+    @Test
+    void aListenersHealthCheckIsReadOverTheDefaultOneKeyByKey(@TempDir Path dir) throws Exception {
+        // given
+        Path password = Files.writeString(dir.resolve("password"), "s3cret\n");
+        String hocon = "wharf.defaults { health-check { interval = 5s, fall = 4 }, on-unhealthy = close-sessions }\n"
+                + pg("""
+                upstream {
+                  balance = first-healthy
+                  health-check { type = postgres, role = primary, user = wharf, password-file = "%s", fall = 1 }
+                  eject-after = 0
+                  resolve-interval = 5s
+                }
+                """.formatted(password));
+
+        // when
+        UpstreamConfig upstream = ConfigParser.parse(hocon, ORIGIN).listeners().get("pg").upstream();
+
+        // then
+        assertEquals(new HealthCheck(HealthCheck.Type.POSTGRES, Duration.ofSeconds(5), Duration.ofSeconds(1), 2, 1,
+                Duration.ZERO, 0, "GET", "/", List.of(200), "", HealthCheck.Role.PRIMARY, "wharf", "postgres",
+                password.toString()), upstream.healthCheck());
+        assertEquals(OnUnhealthy.CLOSE_SESSIONS, upstream.onUnhealthy());
+        assertEquals(0, upstream.ejectAfter());
+        assertEquals(Duration.ofSeconds(5), upstream.resolveInterval());
+        assertEquals(List.of(200, 204), ConfigParser.parse(pg("upstream.health-check.expect-status = [200, 204]"),
+                ORIGIN).listeners().get("pg").upstream().healthCheck().expectStatus());
+    }
+
+    @Test
+    void badHealthCheckSettingsAreReportedPerKey() {
+        // given
+        String check = """
+                upstream.health-check {
+                  type = icmp, interval = 0s, rise = 0, fall = 101, jitter = -1s, port = 70000, method = get,
+                  path = "primary", expect-status = [200, 99], expect-body = "(", role = master,
+                  password-file = "/no/such/file"
+                }
+                upstream.on-unhealthy = shutdown-sessions
+                upstream.eject-after = -1
+                """;
+
+        // when
+        List<String> errors = errorsOf(pg(check));
+
+        // then
+        String at = "wharf.listeners.pg.upstream.";
+        assertEquals(List.of(
+                at + "health-check.type: \"icmp\" is not a health-check type (expected one of: none, tcp, http, redis,"
+                        + " postgres)",
+                at + "health-check.interval: \"0s\" (expected: > 0)",
+                at + "health-check.rise: 0 (expected: 1-100)",
+                at + "health-check.fall: 101 (expected: 1-100)",
+                at + "health-check.jitter: \"-1s\" (expected: >= 0)",
+                at + "health-check.port: 70000 (expected: 0-65535)",
+                at + "health-check.method: \"get\" (expected: an HTTP method such as GET)",
+                at + "health-check.path: \"primary\" (expected: a path starting with '/', printable ASCII without"
+                        + " spaces, at most 1024 characters)",
+                at + "health-check.expect-status[1]: 99 (expected: 100-599)",
+                at + "health-check.expect-body: \"(\" is not a regular expression: Unclosed group",
+                at + "health-check.role: \"master\" is not a role (expected one of: any, primary, replica)",
+                at + "health-check.password-file: \"/no/such/file\": no such file",
+                at + "on-unhealthy: \"shutdown-sessions\" is not an on-unhealthy setting (expected one of: keep,"
+                        + " close-sessions)",
+                at + "eject-after: -1 (expected: 0-100)"), errors);
+        assertEquals(List.of(at + "health-check.user: empty, but a postgres check logs in (expected: a user name"
+                + " such as \"postgres\")"), errorsOf(pg("upstream.health-check.type = postgres")));
     }
 
     @Test

@@ -2,11 +2,11 @@ package dev.wharf.docs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.wharf.config.Balance;
-import dev.wharf.config.Endpoint;
-import dev.wharf.config.UpstreamConfig;
+import dev.wharf.config.TestConfigs;
 import dev.wharf.metrics.WharfMetrics;
+import dev.wharf.upstream.Resolver;
 import dev.wharf.upstream.UpstreamPool;
+import dev.wharf.upstream.UpstreamWorkers;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,10 +48,14 @@ class ReadmeTest {
     void theMetricsTableListsExactlyWhatWharfExports() throws Exception {
         // given every wharf meter registered, as a running listener with an endpoint has them
         WharfMetrics metrics = new WharfMetrics();
-        UpstreamPool.create(new UpstreamConfig(List.of(new Endpoint("127.0.0.1", 1, 0)), Balance.ROUND_ROBIN),
-                null, metrics.listener("pg"));
+        String scrape;
+        try (UpstreamWorkers workers = new UpstreamWorkers(Resolver.SYSTEM);
+             UpstreamPool pool = UpstreamPool.create("pg", TestConfigs.upstream("endpoints = [\"127.0.0.1:1\"]"),
+                     metrics.listener("pg"), workers)) {
+            scrape = metrics.scrape();
+        }
         Set<String> exported = new TreeSet<>();
-        Matcher type = Pattern.compile("(?m)^# TYPE (wharf_\\w+) ").matcher(metrics.scrape());
+        Matcher type = Pattern.compile("(?m)^# TYPE (wharf_\\w+) ").matcher(scrape);
         while (type.find()) {
             exported.add(type.group(1));
         }

@@ -27,9 +27,9 @@ public final class TestUpstream implements AutoCloseable {
     private final Thread acceptor;
     private final List<Throwable> errors = new CopyOnWriteArrayList<>();
 
-    private TestUpstream(Handler handler) throws IOException {
+    private TestUpstream(InetSocketAddress bind, Handler handler) throws IOException {
         server = new ServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+        server.bind(bind, 512);
         acceptor = new Thread(() -> {
             while (!server.isClosed()) {
                 try {
@@ -58,17 +58,24 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     public static TestUpstream start(Handler handler) throws IOException {
-        return new TestUpstream(handler);
+        return new TestUpstream(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), handler);
     }
 
     /** Echoes every byte back; half-closes its output when the client half-closes. */
     public static TestUpstream echo() throws IOException {
-        return start(socket -> {
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
-            in.transferTo(out);
-            socket.shutdownOutput();
-        });
+        return start(TestUpstream::echo);
+    }
+
+    /** An echo server on {@code host:port}, such as 127.0.0.2, for tests that need a given address. */
+    public static TestUpstream echoOn(String host, int port) throws IOException {
+        return new TestUpstream(new InetSocketAddress(host, port), TestUpstream::echo);
+    }
+
+    private static void echo(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        in.transferTo(out);
+        socket.shutdownOutput();
     }
 
     public int port() {

@@ -3,6 +3,7 @@ package dev.wharf.it;
 import dev.wharf.config.ConfigException;
 import dev.wharf.config.ConfigParser;
 import dev.wharf.server.WharfServer;
+import dev.wharf.upstream.Resolver;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,13 +16,19 @@ public final class TestWharf implements AutoCloseable {
     private static final String TEST_ADMIN = "wharf.admin { host = \"127.0.0.1\", port = 0 }\n";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private final WharfServer server = new WharfServer();
+    private final WharfServer server;
 
-    private TestWharf() {
+    private TestWharf(Resolver resolver) {
+        server = new WharfServer(resolver);
     }
 
     public static TestWharf start(String hocon) throws ConfigException {
-        TestWharf wharf = new TestWharf();
+        return start(hocon, Resolver.SYSTEM);
+    }
+
+    /** A Wharf whose upstream DNS names are looked up by {@code resolver}. */
+    public static TestWharf start(String hocon, Resolver resolver) throws ConfigException {
+        TestWharf wharf = new TestWharf(resolver);
         try {
             wharf.server.start(parse(hocon), "test");
         } catch (ConfigException | RuntimeException e) {

@@ -55,6 +55,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // Upstream names are re-resolved every resolve-interval; the JVM's own 30 s cache on top of
+        // that would keep a restarted Docker host's old address for up to 30 s more. Read once, so set first.
+        java.security.Security.setProperty("networkaddress.cache.ttl", "0");
         String format = System.getenv().getOrDefault("WHARF_LOG_FORMAT", "text");
         if (!format.equals("text") && !format.equals("json")) {
             System.err.println("wharf: WHARF_LOG_FORMAT=" + format + " (expected: text or json)");

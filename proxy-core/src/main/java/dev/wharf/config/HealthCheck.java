@@ -1,0 +1,78 @@
+package dev.wharf.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How a pool's endpoints are checked: {@code upstream.health-check}, over {@code wharf.defaults.health-check}.
+ * Keys that do not apply to the {@link Type} are kept but unused (an http check has no {@code role}).
+ *
+ * @param port         the port to check when an endpoint has no {@code check-port}; 0 means the endpoint's own
+ * @param expectBody   a regular expression the http response body must contain a match of; empty: not checked
+ * @param passwordFile where the redis/postgres password is read from at every check; null: no password.
+ *                     The password itself is never held in the config, so it cannot reach a log or {@code /config}.
+ */
+public record HealthCheck(
+        Type type,
+        Duration interval,
+        Duration timeout,
+        int rise,
+        int fall,
+        Duration jitter,
+        int port,
+        String method,
+        String path,
+        List<Integer> expectStatus,
+        String expectBody,
+        Role role,
+        String user,
+        String database,
+        String passwordFile) {
+
+    public HealthCheck {
+        expectStatus = List.copyOf(expectStatus);
+    }
+
+    /** What a check does. */
+    public enum Type {
+        /** No active check: endpoints are healthy unless passive ejection takes them out. */
+        NONE("none"),
+        /** A TCP connect. */
+        TCP("tcp"),
+        /** An HTTP/1.1 request whose status (and optionally body) must match. */
+        HTTP("http"),
+        /** {@code PING}, or {@code ROLE} when a role is asked for. */
+        REDIS("redis"),
+        /** A PostgreSQL login and {@code SELECT pg_is_in_recovery()}. */
+        POSTGRES("postgres");
+
+        private final String configName;
+
+        Type(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+    }
+
+    /** The role a redis or postgres endpoint must have to pass. */
+    public enum Role {
+        ANY("any"),
+        /** A Redis master, a PostgreSQL server not in recovery. */
+        PRIMARY("primary"),
+        /** A Redis replica, a PostgreSQL standby. */
+        REPLICA("replica");
+
+        private final String configName;
+
+        Role(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+    }
+}

@@ -216,8 +216,7 @@ public final class ConfigParser {
         if (runtime == null) {
             return null;
         }
-        TransportChoice transport = choice(runtime.preset("transport"), "a transport", TransportChoice.values(),
-                TransportChoice::configName);
+        TransportChoice transport = choice(runtime.preset("transport"), "a transport", TransportChoice.values());
         Integer eventLoops = integer(runtime.preset("event-loops"), 0, 1024);
         return present(transport, eventLoops) ? new RuntimeConfig(transport, eventLoops) : null;
     }
@@ -415,15 +414,15 @@ public final class ConfigParser {
     }
 
     private HealthCheck.Type checkType(Node node) {
-        return choice(node, "a health-check type", HealthCheck.Type.values(), HealthCheck.Type::configName);
+        return choice(node, "a health-check type", HealthCheck.Type.values());
     }
 
     private HealthCheck.Role role(Node node) {
-        return choice(node, "a role", HealthCheck.Role.values(), HealthCheck.Role::configName);
+        return choice(node, "a role", HealthCheck.Role.values());
     }
 
     private OnUnhealthy onUnhealthy(Node node) {
-        return choice(node, "an on-unhealthy setting", OnUnhealthy.values(), OnUnhealthy::configName);
+        return choice(node, "an on-unhealthy setting", OnUnhealthy.values());
     }
 
     /** One status code or a list of them. */
@@ -567,25 +566,25 @@ public final class ConfigParser {
     }
 
     private Protocol protocol(Node node) {
-        return choice(node, "a protocol", Protocol.values(), Protocol::configName);
+        return choice(node, "a protocol", Protocol.values());
     }
 
     private ProxyProtocol proxyProtocol(Node node) {
-        return choice(node, "a proxy-protocol setting", ProxyProtocol.values(), ProxyProtocol::configName);
+        return choice(node, "a proxy-protocol setting", ProxyProtocol.values());
     }
 
     private Balance balance(Node node) {
-        return choice(node, "a balance", Balance.values(), Balance::configName);
+        return choice(node, "a balance", Balance.values());
     }
 
-    private <E extends Enum<E>> E choice(Node node, String what, E[] values, Function<E, String> configName) {
-        String accepted = Arrays.stream(values).map(configName).collect(Collectors.joining(", "));
+    private <E extends Enum<E> & ConfigChoice> E choice(Node node, String what, E[] values) {
+        String accepted = Arrays.stream(values).map(ConfigChoice::configName).collect(Collectors.joining(", "));
         String text = string(node, "one of " + accepted);
         if (text == null) {
             return null;
         }
         for (E value : values) {
-            if (configName.apply(value).equals(text)) {
+            if (value.configName().equals(text)) {
                 return value;
             }
         }

@@ -34,45 +34,25 @@ public record HealthCheck(
     }
 
     /** What a check does. */
-    public enum Type {
+    public enum Type implements ConfigChoice {
         /** No active check: endpoints are healthy unless passive ejection takes them out. */
-        NONE("none"),
+        NONE,
         /** A TCP connect. */
-        TCP("tcp"),
+        TCP,
         /** An HTTP/1.1 request whose status (and optionally body) must match. */
-        HTTP("http"),
+        HTTP,
         /** {@code PING}, or {@code ROLE} when a role is asked for. */
-        REDIS("redis"),
+        REDIS,
         /** A PostgreSQL login and {@code SELECT pg_is_in_recovery()}. */
-        POSTGRES("postgres");
-
-        private final String configName;
-
-        Type(String configName) {
-            this.configName = configName;
-        }
-
-        public String configName() {
-            return configName;
-        }
+        POSTGRES
     }
 
     /** The role a redis or postgres endpoint must have to pass. */
-    public enum Role {
-        ANY("any"),
+    public enum Role implements ConfigChoice {
+        ANY,
         /** A Redis master, a PostgreSQL server not in recovery. */
-        PRIMARY("primary"),
+        PRIMARY,
         /** A Redis replica, a PostgreSQL standby. */
-        REPLICA("replica");
-
-        private final String configName;
-
-        Role(String configName) {
-            this.configName = configName;
-        }
-
-        public String configName() {
-            return configName;
-        }
+        REPLICA
     }
 }

@@ -1,16 +1,6 @@
 package dev.wharf.config;
 
 /** What a listener understands of the bytes it relays. */
-public enum Protocol {
-    TCP("tcp");
-
-    private final String configName;
-
-    Protocol(String configName) {
-        this.configName = configName;
-    }
-
-    public String configName() {
-        return configName;
-    }
+public enum Protocol implements ConfigChoice {
+    TCP
 }

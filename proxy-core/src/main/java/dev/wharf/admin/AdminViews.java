@@ -82,6 +82,7 @@ final class AdminViews {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("type", c.type().configName());
         out.put("interval", c.interval().toString());
+        out.put("down-interval", c.downInterval().toString());
         out.put("timeout", c.timeout().toString());
         out.put("rise", c.rise());
         out.put("fall", c.fall());

@@ -64,14 +64,14 @@ public final class ConfigParser {
             "splice", "proxy-protocol", "trusted-proxies", "upstream");
     private static final List<String> UPSTREAM_KEYS = List.of("endpoints", "balance", "health-check", "on-unhealthy",
             "eject-after", "eject-for", "resolve-interval");
-    private static final List<String> HEALTH_CHECK_KEYS = List.of("type", "interval", "timeout", "rise", "fall",
+    private static final List<String> HEALTH_CHECK_KEYS = List.of("type", "interval", "down-interval", "timeout", "rise", "fall",
             "jitter", "port", "method", "path", "expect-status", "expect-body", "role", "user", "database",
             "password-file");
     private static final Pattern HTTP_METHOD = Pattern.compile("[A-Z]{1,16}");
     private static final Pattern HTTP_PATH = Pattern.compile("/[\\x21-\\x7e]{0,1023}");
     private static final Pattern NO_CONTROL_CHARACTERS = Pattern.compile("[^\\x00-\\x1f\\x7f]{0,255}");
     private static final int MAX_CHECK_COUNT = 100;
-    private static final HealthCheck UNSET_CHECK = new HealthCheck(null, null, null, 0, 0, null, 0, null, null,
+    private static final HealthCheck UNSET_CHECK = new HealthCheck(null, null, null, null, 0, 0, null, 0, null, null,
             List.of(), null, null, null, null, null);
     private static final List<String> ENDPOINT_KEYS = List.of("address", "check-port");
 
@@ -383,6 +383,7 @@ public final class ConfigParser {
         HealthCheck base = inherited == null ? UNSET_CHECK : inherited;
         HealthCheck.Type type = optional(check, "type", this::checkType, base.type());
         Duration interval = optional(check, "interval", this::positiveDuration, base.interval());
+        Duration downInterval = optional(check, "down-interval", this::nonNegativeDuration, base.downInterval());
         Duration timeout = optional(check, "timeout", this::positiveDuration, base.timeout());
         Integer rise = optional(check, "rise", n -> integer(n, 1, MAX_CHECK_COUNT), base.rise());
         Integer fall = optional(check, "fall", n -> integer(n, 1, MAX_CHECK_COUNT), base.fall());
@@ -401,7 +402,7 @@ public final class ConfigParser {
                 "a database name without control characters"), base.database());
         String passwordFile = optional(check, "password-file", this::readableFile,
                 Objects.requireNonNullElse(base.passwordFile(), ""));
-        if (!present(type, interval, timeout, rise, fall, jitter, port, method, path, expectStatus, expectBody, role,
+        if (!present(type, interval, downInterval, timeout, rise, fall, jitter, port, method, path, expectStatus, expectBody, role,
                 user, database, passwordFile)) {
             return null;
         }
@@ -409,7 +410,7 @@ public final class ConfigParser {
             error(check.path("user"), "empty, but a postgres check logs in (expected: a user name such as \"postgres\")");
             return null;
         }
-        return new HealthCheck(type, interval, timeout, rise, fall, jitter, port, method, path, expectStatus,
+        return new HealthCheck(type, interval, downInterval, timeout, rise, fall, jitter, port, method, path, expectStatus,
                 expectBody, role, user, database, passwordFile.isEmpty() ? null : passwordFile);
     }
 

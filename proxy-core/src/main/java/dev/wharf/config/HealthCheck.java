@@ -7,6 +7,8 @@ import java.util.List;
  * How a pool's endpoints are checked: {@code upstream.health-check}, over {@code wharf.defaults.health-check}.
  * Keys that do not apply to the {@link Type} are kept but unused (an http check has no {@code role}).
  *
+ * @param downInterval the interval while an endpoint is down (HAProxy's downinter), so that a recovered or
+ *                     newly promoted one is seen sooner; zero means {@code interval}
  * @param port         the port to check when an endpoint has no {@code check-port}; 0 means the endpoint's own
  * @param expectBody   a regular expression the http response body must contain a match of; empty: not checked
  * @param passwordFile where the redis/postgres password is read from at every check; null: no password.
@@ -15,6 +17,7 @@ import java.util.List;
 public record HealthCheck(
         Type type,
         Duration interval,
+        Duration downInterval,
         Duration timeout,
         int rise,
         int fall,
@@ -31,6 +34,11 @@ public record HealthCheck(
 
     public HealthCheck {
         expectStatus = List.copyOf(expectStatus);
+    }
+
+    /** How long to wait before the next check of an endpoint that is up, or else down or not yet judged. */
+    public Duration interval(boolean up) {
+        return up || downInterval.isZero() ? interval : downInterval;
     }
 
     /** What a check does. */

@@ -275,7 +275,7 @@ public final class UpstreamPool implements AutoCloseable {
                 healthChanged(member, changed, outcome);
             }
             long jitter = check.jitter().isZero() ? 0 : ThreadLocalRandom.current().nextLong(check.jitter().toNanos() + 1);
-            schedule(check.interval().toNanos() + jitter);
+            schedule(check.interval(member.health() == EndpointState.Health.UP).toNanos() + jitter);
         }
     }
 

@@ -20,7 +20,7 @@ class ConfigParserTest {
     private static final String ORIGIN = "test.conf";
     /** wharf.defaults.health-check as reference.conf sets it. */
     private static final HealthCheck REFERENCE_CHECK = new HealthCheck(HealthCheck.Type.NONE, Duration.ofSeconds(2),
-            Duration.ofSeconds(1), 2, 2, Duration.ZERO, 0, "GET", "/", List.of(200), "", HealthCheck.Role.ANY, "",
+            Duration.ZERO, Duration.ofSeconds(1), 2, 2, Duration.ZERO, 0, "GET", "/", List.of(200), "", HealthCheck.Role.ANY, "",
             "postgres", null);
 
     /** An upstream with reference.conf's settings apart from its endpoints and balance. */
@@ -643,7 +643,8 @@ class ConfigParserTest {
         UpstreamConfig upstream = ConfigParser.parse(hocon, ORIGIN).listeners().get("pg").upstream();
 
         // then
-        assertEquals(new HealthCheck(HealthCheck.Type.POSTGRES, Duration.ofSeconds(5), Duration.ofSeconds(1), 2, 1,
+        assertEquals(new HealthCheck(HealthCheck.Type.POSTGRES, Duration.ofSeconds(5), Duration.ZERO,
+                Duration.ofSeconds(1), 2, 1,
                 Duration.ZERO, 0, "GET", "/", List.of(200), "", HealthCheck.Role.PRIMARY, "wharf", "postgres",
                 password.toString()), upstream.healthCheck());
         assertEquals(OnUnhealthy.CLOSE_SESSIONS, upstream.onUnhealthy());

@@ -201,4 +201,21 @@ class UpstreamPoolTest {
         pool.update(unchecked);
         assertEquals(List.of(1), ports(pool.candidates()), "without a check the endpoint is up again");
     }
+
+    @Test
+    void aDownEndpointIsCheckedAtTheDownInterval() throws Exception {
+        // Port 1 refuses: down at once, then rechecked every 20 ms, not every hour.
+        pool(ports("first-healthy", 1) + ", health-check { type = tcp, interval = 1h, down-interval = 20ms }");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (failedChecks() < 5 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(failedChecks() >= 5, "failed checks: " + failedChecks());
+    }
+
+    private double failedChecks() {
+        var m = java.util.regex.Pattern.compile("wharf_health_checks_total\\{listener=\"pg\",result=\"failed\"} (\\S+)")
+                .matcher(registry.scrape());
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
 }

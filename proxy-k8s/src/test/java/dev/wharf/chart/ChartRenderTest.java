@@ -259,6 +259,22 @@ class ChartRenderTest {
     }
 
     @Test
+    void postgresFollowsThePatroniLeaderAndTheOtherListenersKeepWharfsHealthDefaults() throws Exception {
+        // when: Wharf parses what the default values render
+        WharfConfig config = ConfigParser.parse(DEFAULTS.wharfConfig(), "rendered");
+
+        // then: postgres checks Patroni's REST API on 8008 and goes to the one node that answers /primary
+        UpstreamConfig postgres = config.listeners().get("postgres").upstream();
+        assertEquals(List.of(8008, 8008, 8008), postgres.endpoints().stream().map(Endpoint::checkPort).toList());
+        assertEquals(Balance.FIRST_HEALTHY, postgres.balance());
+        assertEquals(new HealthCheck(HealthCheck.Type.HTTP, Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 1,
+                Duration.ZERO, 0, "OPTIONS", "/primary", List.of(200), "", HealthCheck.Role.ANY, "", "postgres", null),
+                postgres.healthCheck());
+        assertEquals(OnUnhealthy.CLOSE_SESSIONS, postgres.onUnhealthy());
+        assertEquals(health(referenceUpstream()).subList(2, 5), health(postgres).subList(2, 5), "ejection and DNS");
+    }
+
+    @Test
     void healthValuesLeftUnsetAreNotRenderedSoWharfsOwnDefaultsApply() throws Exception {
         // when: Wharf parses what the default values render
         WharfConfig config = ConfigParser.parse(DEFAULTS.wharfConfig(), "rendered");
@@ -339,6 +355,12 @@ class ChartRenderTest {
         assertEquals(Duration.ofHours(1), redis.ejectFor());
         assertEquals(Duration.ofMillis(500), redis.resolveInterval());
 
+        // and: postgres's own check (values.yaml) lies over config.defaults, key by key
+        HealthCheck postgres = config.listeners().get("postgres").upstream().healthCheck();
+        assertEquals(HealthCheck.Type.HTTP, postgres.type());
+        assertEquals("OPTIONS", postgres.method());
+        assertEquals(Duration.ofMillis(250), postgres.jitter(), "inherited");
+        assertEquals(password.toString(), postgres.passwordFile(), "inherited");
     }
 
     @Test
@@ -439,6 +461,7 @@ class ChartRenderTest {
             assertEquals(5, upstream.ejectAfter(), name);
             assertEquals(Duration.ofSeconds(30), upstream.ejectFor(), name);
         }
+        assertEquals(HealthCheck.Type.HTTP, config.listeners().get("postgres").upstream().healthCheck().type());
 
         PodSpec pod = ALL.get(Deployment.class, RELEASE).getSpec().getTemplate().getSpec();
         assertEquals("/etc/wharf/secrets/checks", mountOf(pod, onlyContainer(pod), "secret-0").getMountPath());

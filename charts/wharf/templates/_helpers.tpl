@@ -74,6 +74,40 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
+The health keys of an upstream (a listener's, or config.defaults) as HOCON lines: only those the
+user set, so that Wharf's reference.conf decides the rest and a listener inherits from
+wharf.defaults key by key. hasKey, not with: 0 and "" are values too (port 0, passwordFile "").
+*/}}
+{{- define "wharf.upstreamHealth" -}}
+{{- $check := .healthCheck | default dict }}
+{{- if $check }}
+health-check {
+{{- range $key := list "type" "interval" "timeout" "rise" "fall" "jitter" "port" "method" "path" "expectStatus" "expectBody" "role" "user" "database" "passwordFile" }}
+{{- if hasKey $check $key }}
+{{- $value := get $check $key }}
+  {{ kebabcase $key }} = {{ if has $key (list "rise" "fall" "port") }}{{ int $value }}
+  {{- else if kindIs "slice" $value }}[{{ range $i, $code := $value }}{{ if $i }}, {{ end }}{{ int $code }}{{ end }}]
+  {{- else if eq $key "expectStatus" }}{{ int $value }}
+  {{- else }}{{ $value | toJson }}{{ end }}
+{{- end }}
+{{- end }}
+}
+{{- end }}
+{{- with .onUnhealthy }}
+on-unhealthy = {{ . | toJson }}
+{{- end }}
+{{- if hasKey . "ejectAfter" }}
+eject-after = {{ int .ejectAfter }}
+{{- end }}
+{{- with .ejectFor }}
+eject-for = {{ . | toJson }}
+{{- end }}
+{{- with .resolveInterval }}
+resolve-interval = {{ . | toJson }}
+{{- end }}
+{{- end }}
+
+{{/*
 The base config (wharf.admin, runtime, shutdown-delay, defaults) as HOCON. Strings are written as
 JSON strings, which HOCON reads as quoted strings.
 */}}
@@ -92,6 +126,9 @@ wharf {
     max-connections-per-source = {{ int $c.defaults.maxConnectionsPerSource }}
     allow = {{ $c.defaults.allow | toJson }}
     balance = {{ $c.defaults.balance | toJson }}
+    {{- with include "wharf.upstreamHealth" $c.defaults }}
+    {{- . | trim | nindent 4 }}
+    {{- end }}
     splice = {{ $c.defaults.splice }}
   }
 }
@@ -148,6 +185,9 @@ listeners {
       ]
       {{- with $l.upstream.balance }}
       balance = {{ . | toJson }}
+      {{- end }}
+      {{- with include "wharf.upstreamHealth" $l.upstream }}
+      {{- . | trim | nindent 6 }}
       {{- end }}
     }
   }

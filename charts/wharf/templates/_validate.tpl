@@ -50,6 +50,43 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- end }}
 {{- end }}
 
+{{- /* Secret mounts: a clean directory of their own each, not on the chart's own mounts. */}}
+{{- $secretDirs := list }}
+{{- $mounts := dict "/etc/wharf" "the config volume" "/etc/wharf/wharf.conf" "the base config file" "/tmp" "the tmp volume" }}
+{{- range $i, $secret := $v.secretMounts }}
+{{- $path := $secret.mountPath }}
+{{- if ne $path (clean $path) }}
+{{- $problems = append $problems (printf "secretMounts[%d].mountPath: %q (expected: an absolute path without . or .. segments)" $i $path) }}
+{{- else if hasKey $mounts $path }}
+{{- $problems = append $problems (printf "secretMounts[%d].mountPath: %s is already used by %s (expected: a directory of its own, such as /etc/wharf/secrets/pg)" $i $path (get $mounts $path)) }}
+{{- else }}
+{{- $_ := set $mounts $path (printf "secretMounts[%d]" $i) }}
+{{- $secretDirs = append $secretDirs $path }}
+{{- end }}
+{{- end }}
+
+{{- /* Health checks: a password file must be a key of a mounted Secret (Wharf refuses a config naming a file
+       it cannot read), and a postgres check needs a user, set here or inherited from config.defaults. */}}
+{{- $defaultCheck := $v.config.defaults.healthCheck | default dict }}
+{{- $checks := list (dict "path" "config.defaults.healthCheck" "check" $defaultCheck "own" true "userHint" "") }}
+{{- range $name, $l := $v.listeners }}
+{{- with $l.upstream.healthCheck }}
+{{- $checks = append $checks (dict "path" (printf "listeners.%s.upstream.healthCheck" $name) "check" . "own" (or (hasKey . "type") (hasKey . "user")) "userHint" ", here or in config.defaults.healthCheck.user") }}
+{{- end }}
+{{- end }}
+{{- range $checks }}
+{{- $file := .check.passwordFile | default "" }}
+{{- if and $file (or (ne $file (clean $file)) (not (has (dir $file) $secretDirs))) }}
+{{- $expected := ternary "no Secret is mounted" (printf "mounted at: %s" (join ", " $secretDirs)) (empty $secretDirs) }}
+{{- $problems = append $problems (printf "%s.passwordFile: %q is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry; %s)" .path $file $expected) }}
+{{- end }}
+{{- $type := ternary .check.type ($defaultCheck.type | default "none") (hasKey .check "type") }}
+{{- $user := ternary .check.user ($defaultCheck.user | default "") (hasKey .check "user") }}
+{{- if and .own (eq $type "postgres") (not $user) }}
+{{- $problems = append $problems (printf "%s.user: empty, but a postgres check logs in (expected: a user name such as \"postgres\"%s)" .path .userHint) }}
+{{- end }}
+{{- end }}
+
 {{- if $problems }}
 {{- fail (printf "\n%d problem(s) in the values:\n  - %s" (len $problems) (join "\n  - " $problems)) }}
 {{- end }}

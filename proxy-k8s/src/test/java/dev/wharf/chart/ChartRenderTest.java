@@ -10,8 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wharf.config.Balance;
 import dev.wharf.config.ConfigParser;
 import dev.wharf.config.Endpoint;
+import dev.wharf.config.HealthCheck;
 import dev.wharf.config.ListenerConfig;
+import dev.wharf.config.OnUnhealthy;
 import dev.wharf.config.ProxyProtocol;
+import dev.wharf.config.UpstreamConfig;
 import dev.wharf.config.WharfConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -25,6 +28,7 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -255,6 +259,152 @@ class ChartRenderTest {
     }
 
     @Test
+    void postgresFollowsThePatroniLeaderAndTheOtherListenersKeepWharfsHealthDefaults() throws Exception {
+        // when: Wharf parses what the default values render
+        WharfConfig config = ConfigParser.parse(DEFAULTS.wharfConfig(), "rendered");
+
+        // then: postgres checks Patroni's REST API on 8008 and goes to the one node that answers /primary
+        UpstreamConfig postgres = config.listeners().get("postgres").upstream();
+        assertEquals(List.of(8008, 8008, 8008), postgres.endpoints().stream().map(Endpoint::checkPort).toList());
+        assertEquals(Balance.FIRST_HEALTHY, postgres.balance());
+        assertEquals(new HealthCheck(HealthCheck.Type.HTTP, Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 1,
+                Duration.ZERO, 0, "OPTIONS", "/primary", List.of(200), "", HealthCheck.Role.ANY, "", "postgres", null),
+                postgres.healthCheck());
+        assertEquals(OnUnhealthy.CLOSE_SESSIONS, postgres.onUnhealthy());
+        assertEquals(health(referenceUpstream()).subList(2, 5), health(postgres).subList(2, 5), "ejection and DNS");
+    }
+
+    @Test
+    void healthValuesLeftUnsetAreNotRenderedSoWharfsOwnDefaultsApply() throws Exception {
+        // when: Wharf parses what the default values render
+        WharfConfig config = ConfigParser.parse(DEFAULTS.wharfConfig(), "rendered");
+
+        // then: listeners without health values get reference.conf's, as if they had been written by hand
+        UpstreamConfig reference = referenceUpstream();
+        for (String name : List.of("redis", "kafka", "opensearch")) {
+            assertEquals(health(reference), health(config.listeners().get(name).upstream()), name);
+        }
+        assertFalse(DEFAULTS.get(ConfigMap.class, RELEASE + "-base").getData().get("wharf.conf").contains("health"),
+                "config.defaults sets no health value");
+    }
+
+    @Test
+    void everyHealthValueRendersAsWharfParsesItAndListenersInheritKeyByKey(@TempDir Path dir) throws Exception {
+        // given: every health value in config.defaults, a listener overriding each of them, and a real password
+        // file in a "Secret" mount (Wharf checks that password-file is readable when it parses)
+        Path secret = Files.createDirectories(dir.resolve("pg"));
+        Path password = Files.writeString(secret.resolve("password"), "s3cret");
+        String body = "\"status\"\\s*:\\s*\"(green|yellow)\" <&>";
+        Path values = Files.writeString(dir.resolve("values.yaml"), """
+                secretMounts:
+                  - {name: patroni-health, mountPath: "%s"}
+                config:
+                  defaults:
+                    healthCheck:
+                      type: postgres
+                      interval: 3s
+                      timeout: 2s
+                      rise: 3
+                      fall: 4
+                      jitter: 250ms
+                      port: 5433
+                      method: HEAD
+                      path: /health
+                      expectStatus: [200, 204]
+                      expectBody: '%s'
+                      role: primary
+                      user: wharf
+                      database: app
+                      passwordFile: "%s"
+                    onUnhealthy: close-sessions
+                    ejectAfter: 0
+                    ejectFor: 20s
+                    resolveInterval: 1m
+                listeners:
+                  redis:
+                    upstream:
+                      healthCheck: {type: redis, role: replica, user: "", passwordFile: "", port: 0, expectStatus: 204}
+                      onUnhealthy: keep
+                      ejectAfter: 100
+                      ejectFor: 1h
+                      resolveInterval: 500ms
+                """.formatted(secret, body, password));
+        RenderedChart chart = RenderedChart.render(List.of(values));
+
+        // when: Wharf parses what the chart rendered
+        WharfConfig config = ConfigParser.parse(chart.wharfConfig(), "rendered");
+
+        // then: a listener that sets nothing gets config.defaults whole
+        HealthCheck defaults = new HealthCheck(HealthCheck.Type.POSTGRES, Duration.ofSeconds(3), Duration.ofSeconds(2),
+                3, 4, Duration.ofMillis(250), 5433, "HEAD", "/health", List.of(200, 204), body,
+                HealthCheck.Role.PRIMARY, "wharf", "app", password.toString());
+        UpstreamConfig kafka = config.listeners().get("kafka").upstream();
+        assertEquals(defaults, kafka.healthCheck());
+        assertEquals(OnUnhealthy.CLOSE_SESSIONS, kafka.onUnhealthy());
+        assertEquals(0, kafka.ejectAfter());
+        assertEquals(Duration.ofSeconds(20), kafka.ejectFor());
+        assertEquals(Duration.ofMinutes(1), kafka.resolveInterval());
+
+        // and: one that overrides some keys keeps the others from config.defaults; 0 and "" count as set
+        UpstreamConfig redis = config.listeners().get("redis").upstream();
+        assertEquals(new HealthCheck(HealthCheck.Type.REDIS, Duration.ofSeconds(3), Duration.ofSeconds(2), 3, 4,
+                Duration.ofMillis(250), 0, "HEAD", "/health", List.of(204), body, HealthCheck.Role.REPLICA, "", "app",
+                null), redis.healthCheck());
+        assertEquals(OnUnhealthy.KEEP, redis.onUnhealthy());
+        assertEquals(100, redis.ejectAfter());
+        assertEquals(Duration.ofHours(1), redis.ejectFor());
+        assertEquals(Duration.ofMillis(500), redis.resolveInterval());
+
+        // and: postgres's own check (values.yaml) lies over config.defaults, key by key
+        HealthCheck postgres = config.listeners().get("postgres").upstream().healthCheck();
+        assertEquals(HealthCheck.Type.HTTP, postgres.type());
+        assertEquals("OPTIONS", postgres.method());
+        assertEquals(Duration.ofMillis(250), postgres.jitter(), "inherited");
+        assertEquals(password.toString(), postgres.passwordFile(), "inherited");
+    }
+
+    @Test
+    void secretMountsBecomeReadOnlySecretVolumesOfTheWharfContainer(@TempDir Path dir) throws Exception {
+        // given
+        Path values = Files.writeString(dir.resolve("values.yaml"), """
+                secretMounts:
+                  - {name: patroni-health, mountPath: /etc/wharf/secrets/pg}
+                  - {name: redis.auth, mountPath: /var/run/secrets/redis}
+                listeners:
+                  postgres:
+                    upstream:
+                      healthCheck: {type: postgres, user: monitor, passwordFile: /etc/wharf/secrets/pg/password}
+                  redis:
+                    upstream:
+                      healthCheck: {type: redis, role: primary, passwordFile: /var/run/secrets/redis/password}
+                """);
+
+        // when
+        RenderedChart chart = RenderedChart.render(List.of(values));
+        PodSpec pod = chart.get(Deployment.class, RELEASE).getSpec().getTemplate().getSpec();
+        Container wharf = onlyContainer(pod);
+
+        // then: each Secret is a volume, mounted read-only where its passwordFile points
+        Map<String, String> mounted = new TreeMap<>();
+        for (VolumeMount mount : wharf.getVolumeMounts()) {
+            Volume volume = volume(pod, mount.getName());
+            if (volume.getSecret() != null) {
+                assertEquals(Boolean.TRUE, mount.getReadOnly(), mount.getMountPath());
+                mounted.put(mount.getMountPath(), volume.getSecret().getSecretName());
+            }
+        }
+        assertEquals(Map.of("/etc/wharf/secrets/pg", "patroni-health", "/var/run/secrets/redis", "redis.auth"), mounted);
+        assertEquals(pod.getVolumes().size(), pod.getVolumes().stream().map(Volume::getName).distinct().count());
+        String listeners = chart.wharfConfig();
+        assertTrue(listeners.contains("password-file = \"/etc/wharf/secrets/pg/password\""), listeners);
+        assertTrue(listeners.contains("password-file = \"/var/run/secrets/redis/password\""), listeners);
+
+        // and: no Secret volume without secretMounts
+        PodSpec defaults = DEFAULTS.get(Deployment.class, RELEASE).getSpec().getTemplate().getSpec();
+        assertEquals(List.of("config", "tmp"), defaults.getVolumes().stream().map(Volume::getName).toList());
+    }
+
+    @Test
     void aliasServicesCarryTheSeedsNamesAndSelectWharfsPods() {
         Deployment deployment = ALL.get(Deployment.class, RELEASE);
         for (Map.Entry<String, String> alias : ALIASES.entrySet()) {
@@ -294,6 +444,28 @@ class ChartRenderTest {
             assertEquals(List.of("10.0.0.0/16"), listener.trustedProxies().asStrings(), name);
         }
         assertFalse(DEFAULTS.wharfConfig().contains("proxy-protocol"));
+    }
+
+    @Test
+    void allFeaturesChecksEveryListenerAndMountsTheChecksSecret() throws Exception {
+        WharfConfig config = ConfigParser.parse(ALL.wharfConfig(), "rendered");
+        HealthCheck opensearch = config.listeners().get("opensearch").upstream().healthCheck();
+        assertEquals(HealthCheck.Type.HTTP, opensearch.type());
+        assertEquals("/_cluster/health", opensearch.path());
+        assertEquals("\"status\"\\s*:\\s*\"(green|yellow)\"", opensearch.expectBody());
+        assertEquals(Duration.ofSeconds(5), opensearch.interval(), "from config.defaults");
+        for (String name : List.of("redis", "kafka")) {
+            UpstreamConfig upstream = config.listeners().get(name).upstream();
+            assertEquals(HealthCheck.Type.TCP, upstream.healthCheck().type(), name);
+            assertEquals(Duration.ofMillis(500), upstream.healthCheck().jitter(), name);
+            assertEquals(5, upstream.ejectAfter(), name);
+            assertEquals(Duration.ofSeconds(30), upstream.ejectFor(), name);
+        }
+        assertEquals(HealthCheck.Type.HTTP, config.listeners().get("postgres").upstream().healthCheck().type());
+
+        PodSpec pod = ALL.get(Deployment.class, RELEASE).getSpec().getTemplate().getSpec();
+        assertEquals("/etc/wharf/secrets/checks", mountOf(pod, onlyContainer(pod), "secret-0").getMountPath());
+        assertEquals("wharf-health-checks", volume(pod, "secret-0").getSecret().getSecretName());
     }
 
     @Test
@@ -354,7 +526,7 @@ class ChartRenderTest {
         return env(container, name).getValue();
     }
 
-    private static io.fabric8.kubernetes.api.model.VolumeMount mountOf(PodSpec pod, Container container, String volume) {
+    private static VolumeMount mountOf(PodSpec pod, Container container, String volume) {
         volume(pod, volume);
         return container.getVolumeMounts().stream().filter(m -> m.getName().equals(volume)).findFirst().orElseThrow();
     }
@@ -362,6 +534,18 @@ class ChartRenderTest {
     private static Volume volume(PodSpec pod, String name) {
         return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("no volume " + name));
+    }
+
+    /** The upstream Wharf builds when a listener sets nothing but its endpoints: reference.conf's defaults. */
+    private static UpstreamConfig referenceUpstream() throws Exception {
+        return ConfigParser.parse("wharf.listeners.x { port = 1, upstream.endpoints = [\"h:1\"] }", "reference")
+                .listeners().get("x").upstream();
+    }
+
+    /** healthCheck, onUnhealthy, ejectAfter, ejectFor, resolveInterval. */
+    private static List<Object> health(UpstreamConfig upstream) {
+        return List.of(upstream.healthCheck(), upstream.onUnhealthy(), upstream.ejectAfter(), upstream.ejectFor(),
+                upstream.resolveInterval());
     }
 
     private static List<String> endpoints(WharfConfig config, String listener) {

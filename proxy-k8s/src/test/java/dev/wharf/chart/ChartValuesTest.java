@@ -117,6 +117,181 @@ class ChartValuesTest {
         assertContains(message, "listeners.opensearch.port: 19200 is already used by admin.port");
     }
 
+    @Test
+    void schemaRejectsEveryBadHealthValueOfAListener() throws IOException {
+        String message = renderFails("""
+                listeners:
+                  postgres:
+                    upstream:
+                      healthCheck:
+                        type: grpc
+                        interval: 0s
+                        timeout: 1sec
+                        rise: 0
+                        fall: 101
+                        jitter: "-1s"
+                        port: 70000
+                        method: get
+                        path: primary
+                        expectStatus: 99
+                        role: master
+                        user: "a\\tb"
+                        database: "db\\n"
+                        passwordFile: relative/password
+                        expect-body: green
+                      onUnhealthy: drain
+                      ejectAfter: 101
+                      ejectFor: 0s
+                      resolveInterval: 10
+                """);
+        String at = "at '/listeners/postgres/upstream/";
+        assertContains(message, at + "healthCheck/type': value must be one of 'none', 'tcp', 'http', 'redis', 'postgres'");
+        assertContains(message, at + "healthCheck/interval': '0s' does not match pattern");
+        assertContains(message, at + "healthCheck/timeout': '1sec' does not match pattern");
+        assertContains(message, at + "healthCheck/rise': minimum: got 0, want 1");
+        assertContains(message, at + "healthCheck/fall': maximum: got 101, want 100");
+        assertContains(message, at + "healthCheck/jitter': '-1s' does not match pattern");
+        assertContains(message, at + "healthCheck/port': maximum: got 70,000, want 65,535");
+        assertContains(message, at + "healthCheck/method': 'get' does not match pattern");
+        assertContains(message, at + "healthCheck/path': 'primary' does not match pattern");
+        assertContains(message, at + "healthCheck/expectStatus': minimum: got 99, want 100");
+        assertContains(message, at + "healthCheck/role': value must be one of 'any', 'primary', 'replica'");
+        assertContains(message, at + "healthCheck/user': 'a\\tb' does not match pattern");
+        assertContains(message, at + "healthCheck/database': 'db\\n' does not match pattern");
+        assertContains(message, at + "healthCheck/passwordFile': 'relative/password' does not match pattern");
+        assertContains(message, at + "healthCheck': additional properties 'expect-body' not allowed");
+        assertContains(message, at + "onUnhealthy': value must be one of 'keep', 'close-sessions'");
+        assertContains(message, at + "ejectAfter': maximum: got 101, want 100");
+        assertContains(message, at + "ejectFor': '0s' does not match pattern");
+        assertContains(message, at + "resolveInterval': got number, want string");
+    }
+
+    @Test
+    void schemaRejectsBadHealthDefaultsAndBadSecretMounts() throws IOException {
+        String message = renderFails("""
+                config:
+                  defaults:
+                    healthCheck: {expectStatus: [], path: "/a b", rise: 1.5}
+                    onUnhealthy: close
+                    ejectAfter: -1
+                    ejectFor: 10
+                    resolveInterval: 1x
+                listeners:
+                  redis:
+                    upstream:
+                      healthCheck: {expectStatus: [200, 600]}
+                secretMounts:
+                  - {name: Patroni_Health, mountPath: relative}
+                  - {name: ok, mountPath: /etc/wharf/secrets/}
+                  - {secretName: x, mountPath: /a}
+                """);
+        assertContains(message, "at '/config/defaults/healthCheck/expectStatus': minItems: got 0, want 1");
+        assertContains(message, "at '/config/defaults/healthCheck/path': '/a b' does not match pattern");
+        assertContains(message, "at '/config/defaults/healthCheck/rise': got number, want integer");
+        assertContains(message, "at '/config/defaults/onUnhealthy': value must be one of 'keep', 'close-sessions'");
+        assertContains(message, "at '/config/defaults/ejectAfter': minimum: got -1, want 0");
+        assertContains(message, "at '/config/defaults/ejectFor': got number, want string");
+        assertContains(message, "at '/config/defaults/resolveInterval': '1x' does not match pattern");
+        assertContains(message, "at '/listeners/redis/upstream/healthCheck/expectStatus/1': maximum: got 600, want 599");
+        assertContains(message, "at '/secretMounts/0/name': 'Patroni_Health' does not match pattern");
+        assertContains(message, "at '/secretMounts/0/mountPath': 'relative' does not match pattern");
+        assertContains(message, "at '/secretMounts/1/mountPath': '/etc/wharf/secrets/' does not match pattern");
+        assertContains(message, "at '/secretMounts/2': missing property 'name'");
+        assertContains(message, "at '/secretMounts/2': additional properties 'secretName' not allowed");
+    }
+
+    @Test
+    void aPasswordFileOutsideTheSecretMountsFailsTheRenderNamingItsListener() throws IOException {
+        String message = renderFails("""
+                secretMounts:
+                  - {name: patroni-health, mountPath: /etc/wharf/secrets/pg}
+                config:
+                  defaults:
+                    healthCheck: {passwordFile: /etc/wharf/secrets/pg/password}
+                listeners:
+                  postgres:
+                    upstream:
+                      healthCheck: {type: postgres, user: monitor, passwordFile: /etc/wharf/secrets/other/password}
+                  redis:
+                    upstream:
+                      healthCheck: {type: redis, passwordFile: /etc/wharf/secrets/pg/sub/password}
+                  kafka:
+                    upstream:
+                      healthCheck: {passwordFile: /etc/wharf/secrets/pg/../pg/password}
+                """);
+        assertContains(message, "3 problem(s) in the values:");
+        String expected = " is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry;"
+                + " mounted at: /etc/wharf/secrets/pg)";
+        assertContains(message, "listeners.postgres.upstream.healthCheck.passwordFile:"
+                + " \"/etc/wharf/secrets/other/password\"" + expected);
+        assertContains(message, "listeners.redis.upstream.healthCheck.passwordFile:"
+                + " \"/etc/wharf/secrets/pg/sub/password\"" + expected);
+        assertContains(message, "listeners.kafka.upstream.healthCheck.passwordFile:"
+                + " \"/etc/wharf/secrets/pg/../pg/password\"" + expected);
+
+        // and: with nothing mounted, config.defaults is held to the same rule
+        message = renderFails("""
+                config:
+                  defaults:
+                    healthCheck: {type: redis, passwordFile: /etc/wharf/secrets/redis/password}
+                """);
+        assertContains(message, "config.defaults.healthCheck.passwordFile: \"/etc/wharf/secrets/redis/password\""
+                + " is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry;"
+                + " no Secret is mounted)");
+    }
+
+    @Test
+    void secretMountsMayNotTakeTheChartsOwnPathsOrEachOthers() throws IOException {
+        String message = renderFails("""
+                secretMounts:
+                  - {name: patroni-health, mountPath: /etc/wharf/secrets/pg}
+                  - {name: config, mountPath: /etc/wharf}
+                  - {name: again, mountPath: /etc/wharf/secrets/pg}
+                  - {name: dotted, mountPath: /etc/wharf/secrets/../x}
+                  - {name: tmp, mountPath: /tmp}
+                """);
+        assertContains(message, "4 problem(s) in the values:");
+        assertContains(message, "secretMounts[1].mountPath: /etc/wharf is already used by the config volume"
+                + " (expected: a directory of its own, such as /etc/wharf/secrets/pg)");
+        assertContains(message, "secretMounts[2].mountPath: /etc/wharf/secrets/pg is already used by secretMounts[0]");
+        assertContains(message, "secretMounts[3].mountPath: \"/etc/wharf/secrets/../x\""
+                + " (expected: an absolute path without . or .. segments)");
+        assertContains(message, "secretMounts[4].mountPath: /tmp is already used by the tmp volume");
+    }
+
+    @Test
+    void aPostgresCheckNeedsAUserHereOrInTheDefaults() throws IOException {
+        String message = renderFails("""
+                config:
+                  defaults:
+                    healthCheck: {type: postgres}
+                listeners:
+                  postgres:
+                    upstream:
+                      healthCheck: {type: http, path: /primary}
+                  redis:
+                    upstream:
+                      healthCheck: {type: postgres}
+                """);
+        assertContains(message, "2 problem(s) in the values:");
+        assertContains(message, "config.defaults.healthCheck.user: empty, but a postgres check logs in"
+                + " (expected: a user name such as \"postgres\")");
+        assertContains(message, "listeners.redis.upstream.healthCheck.user: empty, but a postgres check logs in"
+                + " (expected: a user name such as \"postgres\", here or in config.defaults.healthCheck.user)");
+
+        // when the user is in config.defaults, a listener's postgres check inherits it
+        Path values = Files.writeString(dir.resolve("ok.yaml"), """
+                config:
+                  defaults:
+                    healthCheck: {user: monitor}
+                listeners:
+                  redis:
+                    upstream:
+                      healthCheck: {type: postgres}
+                """);
+        assertTrue(RenderedChart.render(List.of(values)).wharfConfig().contains("type = \"postgres\""));
+    }
+
     private String renderFails(String values) throws IOException {
         Path file = Files.writeString(Files.createTempFile(dir, "values", ".yaml"), values);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> RenderedChart.render(List.of(file)));

@@ -368,12 +368,12 @@ class ChartRenderTest {
         // given
         Path values = Files.writeString(dir.resolve("values.yaml"), """
                 secretMounts:
-                  - {name: patroni-health, mountPath: /etc/wharf/secrets/pg}
+                  - {name: patroni-health, mountPath: /etc/wharf-secrets/pg}
                   - {name: redis.auth, mountPath: /var/run/secrets/redis}
                 listeners:
                   postgres:
                     upstream:
-                      healthCheck: {type: postgres, user: monitor, passwordFile: /etc/wharf/secrets/pg/password}
+                      healthCheck: {type: postgres, user: monitor, passwordFile: /etc/wharf-secrets/pg/password}
                   redis:
                     upstream:
                       healthCheck: {type: redis, role: primary, passwordFile: /var/run/secrets/redis/password}
@@ -393,10 +393,10 @@ class ChartRenderTest {
                 mounted.put(mount.getMountPath(), volume.getSecret().getSecretName());
             }
         }
-        assertEquals(Map.of("/etc/wharf/secrets/pg", "patroni-health", "/var/run/secrets/redis", "redis.auth"), mounted);
+        assertEquals(Map.of("/etc/wharf-secrets/pg", "patroni-health", "/var/run/secrets/redis", "redis.auth"), mounted);
         assertEquals(pod.getVolumes().size(), pod.getVolumes().stream().map(Volume::getName).distinct().count());
         String listeners = chart.wharfConfig();
-        assertTrue(listeners.contains("password-file = \"/etc/wharf/secrets/pg/password\""), listeners);
+        assertTrue(listeners.contains("password-file = \"/etc/wharf-secrets/pg/password\""), listeners);
         assertTrue(listeners.contains("password-file = \"/var/run/secrets/redis/password\""), listeners);
 
         // and: no Secret volume without secretMounts
@@ -464,7 +464,7 @@ class ChartRenderTest {
         assertEquals(HealthCheck.Type.HTTP, config.listeners().get("postgres").upstream().healthCheck().type());
 
         PodSpec pod = ALL.get(Deployment.class, RELEASE).getSpec().getTemplate().getSpec();
-        assertEquals("/etc/wharf/secrets/checks", mountOf(pod, onlyContainer(pod), "secret-0").getMountPath());
+        assertEquals("/etc/wharf-secrets/checks", mountOf(pod, onlyContainer(pod), "secret-0").getMountPath());
         assertEquals("wharf-health-checks", volume(pod, "secret-0").getSecret().getSecretName());
     }
 

@@ -182,7 +182,7 @@ class ChartValuesTest {
                       healthCheck: {expectStatus: [200, 600]}
                 secretMounts:
                   - {name: Patroni_Health, mountPath: relative}
-                  - {name: ok, mountPath: /etc/wharf/secrets/}
+                  - {name: ok, mountPath: /etc/wharf-secrets/}
                   - {secretName: x, mountPath: /a}
                 """);
         assertContains(message, "at '/config/defaults/healthCheck/expectStatus': minItems: got 0, want 1");
@@ -195,7 +195,7 @@ class ChartValuesTest {
         assertContains(message, "at '/listeners/redis/upstream/healthCheck/expectStatus/1': maximum: got 600, want 599");
         assertContains(message, "at '/secretMounts/0/name': 'Patroni_Health' does not match pattern");
         assertContains(message, "at '/secretMounts/0/mountPath': 'relative' does not match pattern");
-        assertContains(message, "at '/secretMounts/1/mountPath': '/etc/wharf/secrets/' does not match pattern");
+        assertContains(message, "at '/secretMounts/1/mountPath': '/etc/wharf-secrets/' does not match pattern");
         assertContains(message, "at '/secretMounts/2': missing property 'name'");
         assertContains(message, "at '/secretMounts/2': additional properties 'secretName' not allowed");
     }
@@ -204,38 +204,38 @@ class ChartValuesTest {
     void aPasswordFileOutsideTheSecretMountsFailsTheRenderNamingItsListener() throws IOException {
         String message = renderFails("""
                 secretMounts:
-                  - {name: patroni-health, mountPath: /etc/wharf/secrets/pg}
+                  - {name: patroni-health, mountPath: /etc/wharf-secrets/pg}
                 config:
                   defaults:
-                    healthCheck: {passwordFile: /etc/wharf/secrets/pg/password}
+                    healthCheck: {passwordFile: /etc/wharf-secrets/pg/password}
                 listeners:
                   postgres:
                     upstream:
-                      healthCheck: {type: postgres, user: monitor, passwordFile: /etc/wharf/secrets/other/password}
+                      healthCheck: {type: postgres, user: monitor, passwordFile: /etc/wharf-secrets/other/password}
                   redis:
                     upstream:
-                      healthCheck: {type: redis, passwordFile: /etc/wharf/secrets/pg/sub/password}
+                      healthCheck: {type: redis, passwordFile: /etc/wharf-secrets/pg/sub/password}
                   kafka:
                     upstream:
-                      healthCheck: {passwordFile: /etc/wharf/secrets/pg/../pg/password}
+                      healthCheck: {passwordFile: /etc/wharf-secrets/pg/../pg/password}
                 """);
         assertContains(message, "3 problem(s) in the values:");
         String expected = " is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry;"
-                + " mounted at: /etc/wharf/secrets/pg)";
+                + " mounted at: /etc/wharf-secrets/pg)";
         assertContains(message, "listeners.postgres.upstream.healthCheck.passwordFile:"
-                + " \"/etc/wharf/secrets/other/password\"" + expected);
+                + " \"/etc/wharf-secrets/other/password\"" + expected);
         assertContains(message, "listeners.redis.upstream.healthCheck.passwordFile:"
-                + " \"/etc/wharf/secrets/pg/sub/password\"" + expected);
+                + " \"/etc/wharf-secrets/pg/sub/password\"" + expected);
         assertContains(message, "listeners.kafka.upstream.healthCheck.passwordFile:"
-                + " \"/etc/wharf/secrets/pg/../pg/password\"" + expected);
+                + " \"/etc/wharf-secrets/pg/../pg/password\"" + expected);
 
         // and: with nothing mounted, config.defaults is held to the same rule
         message = renderFails("""
                 config:
                   defaults:
-                    healthCheck: {type: redis, passwordFile: /etc/wharf/secrets/redis/password}
+                    healthCheck: {type: redis, passwordFile: /etc/wharf-secrets/redis/password}
                 """);
-        assertContains(message, "config.defaults.healthCheck.passwordFile: \"/etc/wharf/secrets/redis/password\""
+        assertContains(message, "config.defaults.healthCheck.passwordFile: \"/etc/wharf-secrets/redis/password\""
                 + " is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry;"
                 + " no Secret is mounted)");
     }
@@ -244,19 +244,23 @@ class ChartValuesTest {
     void secretMountsMayNotTakeTheChartsOwnPathsOrEachOthers() throws IOException {
         String message = renderFails("""
                 secretMounts:
-                  - {name: patroni-health, mountPath: /etc/wharf/secrets/pg}
+                  - {name: patroni-health, mountPath: /etc/wharf-secrets/pg}
                   - {name: config, mountPath: /etc/wharf}
-                  - {name: again, mountPath: /etc/wharf/secrets/pg}
-                  - {name: dotted, mountPath: /etc/wharf/secrets/../x}
+                  - {name: again, mountPath: /etc/wharf-secrets/pg}
+                  - {name: dotted, mountPath: /etc/wharf-secrets/../x}
                   - {name: tmp, mountPath: /tmp}
+                  - {name: nested, mountPath: /etc/wharf/secrets}
                 """);
-        assertContains(message, "4 problem(s) in the values:");
+        assertContains(message, "5 problem(s) in the values:");
         assertContains(message, "secretMounts[1].mountPath: /etc/wharf is already used by the config volume"
-                + " (expected: a directory of its own, such as /etc/wharf/secrets/pg)");
-        assertContains(message, "secretMounts[2].mountPath: /etc/wharf/secrets/pg is already used by secretMounts[0]");
-        assertContains(message, "secretMounts[3].mountPath: \"/etc/wharf/secrets/../x\""
+                + " (expected: a directory of its own, such as /etc/wharf-secrets/pg)");
+        assertContains(message, "secretMounts[2].mountPath: /etc/wharf-secrets/pg is already used by secretMounts[0]");
+        assertContains(message, "secretMounts[3].mountPath: \"/etc/wharf-secrets/../x\""
                 + " (expected: an absolute path without . or .. segments)");
         assertContains(message, "secretMounts[4].mountPath: /tmp is already used by the tmp volume");
+        // A mount point inside the read-only ConfigMap volume could not be created there.
+        assertContains(message, "secretMounts[5].mountPath: /etc/wharf/secrets is inside another of the chart's"
+                + " volumes (expected: a directory of its own, such as /etc/wharf-secrets/pg)");
     }
 
     @Test

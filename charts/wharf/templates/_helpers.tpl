@@ -82,7 +82,7 @@ wharf.defaults key by key. hasKey, not with: 0 and "" are values too (port 0, pa
 {{- $check := .healthCheck | default dict }}
 {{- if $check }}
 health-check {
-{{- range $key := list "type" "interval" "timeout" "rise" "fall" "jitter" "port" "method" "path" "expectStatus" "expectBody" "role" "user" "database" "passwordFile" }}
+{{- range $key := list "type" "interval" "downInterval" "timeout" "rise" "fall" "jitter" "port" "method" "path" "expectStatus" "expectBody" "role" "user" "database" "passwordFile" }}
 {{- if hasKey $check $key }}
 {{- $value := get $check $key }}
   {{ kebabcase $key }} = {{ if has $key (list "rise" "fall" "port") }}{{ int $value }}

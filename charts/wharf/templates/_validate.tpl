@@ -57,8 +57,8 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- $path := $secret.mountPath }}
 {{- if ne $path (clean $path) }}
 {{- $problems = append $problems (printf "secretMounts[%d].mountPath: %q (expected: an absolute path without . or .. segments)" $i $path) }}
-{{- else if or (hasPrefix "/etc/wharf/" $path) (hasPrefix "/tmp/" $path) }}
-{{- $problems = append $problems (printf "secretMounts[%d].mountPath: %s is inside another of the chart's volumes (expected: a directory of its own, such as /etc/wharf-secrets/pg)" $i $path) }}
+{{- else if hasPrefix "/etc/wharf/" $path }}
+{{- $problems = append $problems (printf "secretMounts[%d].mountPath: %s is inside the read-only config volume (expected: a directory of its own, such as /etc/wharf-secrets/pg)" $i $path) }}
 {{- else if hasKey $mounts $path }}
 {{- $problems = append $problems (printf "secretMounts[%d].mountPath: %s is already used by %s (expected: a directory of its own, such as /etc/wharf-secrets/pg)" $i $path (get $mounts $path)) }}
 {{- else }}

@@ -267,7 +267,7 @@ class ChartRenderTest {
         UpstreamConfig postgres = config.listeners().get("postgres").upstream();
         assertEquals(List.of(8008, 8008, 8008), postgres.endpoints().stream().map(Endpoint::checkPort).toList());
         assertEquals(Balance.FIRST_HEALTHY, postgres.balance());
-        assertEquals(new HealthCheck(HealthCheck.Type.HTTP, Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 1,
+        assertEquals(new HealthCheck(HealthCheck.Type.HTTP, Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(1), 1, 1,
                 Duration.ZERO, 0, "OPTIONS", "/primary", List.of(200), "", HealthCheck.Role.ANY, "", "postgres", null),
                 postgres.healthCheck());
         assertEquals(OnUnhealthy.CLOSE_SESSIONS, postgres.onUnhealthy());
@@ -303,6 +303,7 @@ class ChartRenderTest {
                     healthCheck:
                       type: postgres
                       interval: 3s
+                      downInterval: 500ms
                       timeout: 2s
                       rise: 3
                       fall: 4
@@ -335,8 +336,8 @@ class ChartRenderTest {
         WharfConfig config = ConfigParser.parse(chart.wharfConfig(), "rendered");
 
         // then: a listener that sets nothing gets config.defaults whole
-        HealthCheck defaults = new HealthCheck(HealthCheck.Type.POSTGRES, Duration.ofSeconds(3), Duration.ofSeconds(2),
-                3, 4, Duration.ofMillis(250), 5433, "HEAD", "/health", List.of(200, 204), body,
+        HealthCheck defaults = new HealthCheck(HealthCheck.Type.POSTGRES, Duration.ofSeconds(3), Duration.ofMillis(500),
+                Duration.ofSeconds(2), 3, 4, Duration.ofMillis(250), 5433, "HEAD", "/health", List.of(200, 204), body,
                 HealthCheck.Role.PRIMARY, "wharf", "app", password.toString());
         UpstreamConfig kafka = config.listeners().get("kafka").upstream();
         assertEquals(defaults, kafka.healthCheck());
@@ -347,7 +348,7 @@ class ChartRenderTest {
 
         // and: one that overrides some keys keeps the others from config.defaults; 0 and "" count as set
         UpstreamConfig redis = config.listeners().get("redis").upstream();
-        assertEquals(new HealthCheck(HealthCheck.Type.REDIS, Duration.ofSeconds(3), Duration.ofSeconds(2), 3, 4,
+        assertEquals(new HealthCheck(HealthCheck.Type.REDIS, Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofSeconds(2), 3, 4,
                 Duration.ofMillis(250), 0, "HEAD", "/health", List.of(204), body, HealthCheck.Role.REPLICA, "", "app",
                 null), redis.healthCheck());
         assertEquals(OnUnhealthy.KEEP, redis.onUnhealthy());

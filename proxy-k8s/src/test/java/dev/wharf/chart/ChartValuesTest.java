@@ -259,8 +259,8 @@ class ChartValuesTest {
                 + " (expected: an absolute path without . or .. segments)");
         assertContains(message, "secretMounts[4].mountPath: /tmp is already used by the tmp volume");
         // A mount point inside the read-only ConfigMap volume could not be created there.
-        assertContains(message, "secretMounts[5].mountPath: /etc/wharf/secrets is inside another of the chart's"
-                + " volumes (expected: a directory of its own, such as /etc/wharf-secrets/pg)");
+        assertContains(message, "secretMounts[5].mountPath: /etc/wharf/secrets is inside the read-only"
+                + " config volume (expected: a directory of its own, such as /etc/wharf-secrets/pg)");
     }
 
     @Test

@@ -267,8 +267,9 @@ class ChartRenderTest {
         UpstreamConfig postgres = config.listeners().get("postgres").upstream();
         assertEquals(List.of(8008, 8008, 8008), postgres.endpoints().stream().map(Endpoint::checkPort).toList());
         assertEquals(Balance.FIRST_HEALTHY, postgres.balance());
-        assertEquals(new HealthCheck(HealthCheck.Type.HTTP, Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(1), 1, 1,
-                Duration.ZERO, 0, "OPTIONS", "/primary", List.of(200), "", HealthCheck.Role.ANY, "", "postgres", null),
+        assertEquals(new HealthCheck(HealthCheck.Type.HTTP, Duration.ofSeconds(1), Duration.ofMillis(500),
+                Duration.ofSeconds(1), 1, 1, Duration.ZERO, 0, "GET", "/primary", List.of(200),
+                "\"role\"\\s*:\\s*\"(master|primary)\"", HealthCheck.Role.ANY, "", "postgres", null),
                 postgres.healthCheck());
         assertEquals(OnUnhealthy.CLOSE_SESSIONS, postgres.onUnhealthy());
         assertEquals(health(referenceUpstream()).subList(2, 5), health(postgres).subList(2, 5), "ejection and DNS");
@@ -359,7 +360,7 @@ class ChartRenderTest {
         // and: postgres's own check (values.yaml) lies over config.defaults, key by key
         HealthCheck postgres = config.listeners().get("postgres").upstream().healthCheck();
         assertEquals(HealthCheck.Type.HTTP, postgres.type());
-        assertEquals("OPTIONS", postgres.method());
+        assertEquals("/primary", postgres.path());
         assertEquals(Duration.ofMillis(250), postgres.jitter(), "inherited");
         assertEquals(password.toString(), postgres.passwordFile(), "inherited");
     }

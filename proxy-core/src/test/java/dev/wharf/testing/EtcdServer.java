@@ -18,6 +18,7 @@ public final class EtcdServer extends ChildProcess {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private int peerPort;
+    private boolean served; // once true, peerPort is kept across restarts
 
     public EtcdServer() {
         super("etcd");
@@ -30,7 +31,7 @@ public final class EtcdServer extends ChildProcess {
 
     @Override
     protected List<String> command(Path dir, int port) {
-        if (peerPort == 0 || peerPort == port) {
+        if (!served) {
             peerPort = LoopbackPorts.free();
         }
         String client = "http://" + HOST + ":" + port;
@@ -56,5 +57,6 @@ public final class EtcdServer extends ChildProcess {
         if (health.statusCode() != 200 || !health.body().contains("\"health\":\"true\"")) {
             throw new IllegalStateException("etcd /health answered " + health.statusCode() + " " + health.body());
         }
+        served = true;
     }
 }

@@ -44,6 +44,7 @@ public final class PatroniNode extends ChildProcess {
     // Volatile: the cluster's shutdown hook reads it without the lock.
     private volatile Path nodeDir;
     private int pgPort;
+    private boolean served; // once true, pgPort is kept across restarts
     private Path python;
     private Path patroni;
     private Path pgBin;
@@ -134,7 +135,8 @@ public final class PatroniNode extends ChildProcess {
 
     @Override
     protected List<String> command(Path dir, int port) {
-        if (pgPort == 0 || pgPort == port) {
+        if (!served) {
+            // A fresh port for each launch until one serves: a retry may be for this port being taken.
             pgPort = LoopbackPorts.free();
         }
         Path config = dir.resolve("patroni.yml");
@@ -162,6 +164,7 @@ public final class PatroniNode extends ChildProcess {
         if (status != 200) {
             throw new IllegalStateException(name + " GET /health answered " + status);
         }
+        served = true;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.wharf.testing;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -231,8 +232,9 @@ public final class PatroniNode extends ChildProcess {
         if (!h.isAlive()) {
             return true;
         }
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+        // Not Files.readString: it trusts the size procfs reports (0) and returns the first byte only.
+        try (InputStream in = Files.newInputStream(Path.of("/proc", Long.toString(h.pid()), "stat"))) {
+            String stat = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             // pid (comm) state ...: comm may hold spaces, so look after its closing parenthesis.
             return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
         } catch (IOException | RuntimeException gone) {

@@ -45,9 +45,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * HAProxy (the canonical Patroni setup) and Wharf side by side in front of one real Patroni cluster,
  * each with a JDBC client writing through it, through a {@code kill -9} of the leader and a graceful
- * switchover. Prints, and appends to {@code target/failover-results.txt}, Patroni's promotion time and
- * each proxy's write outage; asserts only outcomes (writes resume, no acknowledged write lost, no session
+ * switchover. Wharf runs two listeners: {@code pg} checks {@code OPTIONS /primary} for a 200 as HAProxy
+ * does; {@code pg-role} is the README's setup, which also requires the body's role to be master.
+ * Prints, and appends to {@code target/failover-results.txt}, Patroni's promotion time and each
+ * proxy's write outage; asserts only outcomes (writes resume, no acknowledged write lost, no session
  * on a replica, the old leader's session closed), never durations: the timeouts are hang guards.
+ *
+ * <p>Patroni answers 200 on {@code /primary} once it holds the leader lock and promotes PostgreSQL
+ * after that, so a check of the status alone (HAProxy, {@code pg}) may open a session on the new
+ * leader while it still refuses writes (25006); that window is the one place such a session is
+ * allowed for them. {@code pg-role} must never open one.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PatroniFailoverIT {
@@ -61,8 +68,11 @@ class PatroniFailoverIT {
     @RegisterExtension
     static final PatroniCluster CLUSTER = new PatroniCluster(3);
 
-    /** A proxy in front of the cluster: its name (the writer's label) and its listening port. */
-    private record Proxy(String name, int port) {
+    /**
+     * A proxy in front of the cluster: its name (the writer's label), its listening port, and whether its
+     * check also waits for the end of the promotion (no session in recovery at all).
+     */
+    private record Proxy(String name, int port, boolean checksRole) {
         String jdbcUrl() {
             return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
         }
@@ -77,9 +87,10 @@ class PatroniFailoverIT {
         List<PatroniNode> nodes = CLUSTER.nodes();
         haproxy = new HaproxyProcess(haproxyConfig(nodes));
         haproxy.start();
-        PROXIES.add(new Proxy("haproxy", haproxy.port()));
-        wharf = TestWharf.start(wharfConfig(Clients.freePort(), nodes));
-        PROXIES.add(new Proxy("wharf", wharf.port("pg")));
+        PROXIES.add(new Proxy("haproxy", haproxy.port(), false));
+        wharf = TestWharf.start(wharfConfig(Clients.freePort(), Clients.freePort(), nodes));
+        PROXIES.add(new Proxy("wharf", wharf.port("pg"), false));
+        PROXIES.add(new Proxy("wharf-role", wharf.port("pg-role"), true));
         try (Connection c = DriverManager.getConnection(CLUSTER.awaitLeader(CLUSTER_TIMEOUT).jdbcUrl());
              Statement s = c.createStatement()) {
             s.execute("create table writes (proxy text not null, seq bigint not null, primary key (proxy, seq))");
@@ -123,24 +134,43 @@ class PatroniFailoverIT {
         return cfg.toString();
     }
 
-    /** The same policy in Wharf's terms. */
-    static String wharfConfig(int port, List<PatroniNode> nodes) {
+    /**
+     * {@code pg}: HAProxy's policy in Wharf's terms. {@code pg-role}: the README's, which also matches the
+     * role in the body of {@code GET /primary} and checks down endpoints every 500 ms.
+     */
+    static String wharfConfig(int port, int rolePort, List<PatroniNode> nodes) {
         String endpoints = nodes.stream()
                 .map(n -> "{ address = \"127.0.0.1:" + n.pgPort() + "\", check-port = " + n.restPort() + " }")
                 .collect(Collectors.joining(", "));
         return """
                 wharf.listeners.pg {
-                  port = %d
+                  port = %1$d
                   host = "127.0.0.1"
                   allow = ["127.0.0.0/8"]
                   upstream {
-                    endpoints = [ %s ]
+                    endpoints = [ %3$s ]
                     balance = first-healthy
                     health-check { type = http, method = OPTIONS, path = "/primary", expect-status = 200, interval = 1s, timeout = 1s, rise = 1, fall = 1 }
                     on-unhealthy = close-sessions
                   }
                 }
-                """.formatted(port, endpoints);
+                wharf.listeners.pg-role {
+                  port = %2$d
+                  host = "127.0.0.1"
+                  allow = ["127.0.0.0/8"]
+                  upstream {
+                    endpoints = [ %3$s ]
+                    balance = first-healthy
+                    health-check {
+                      type = http
+                      path = "/primary"
+                      expect-body = "\\"role\\"\\\\s*:\\\\s*\\"(master|primary)\\""
+                      interval = 1s, down-interval = 500ms, timeout = 1s, rise = 1, fall = 1
+                    }
+                    on-unhealthy = close-sessions
+                  }
+                }
+                """.formatted(port, rolePort, endpoints);
     }
 
     @Test
@@ -196,8 +226,8 @@ class PatroniFailoverIT {
                 w.close();
             }
             report(name, triggered, old, promotion, writers);
-            for (FailoverWriter w : writers) {
-                assertOutcome(name, triggered, old, promotion.node(), w);
+            for (int i = 0; i < writers.size(); i++) {
+                assertOutcome(name, triggered, old, promotion.node(), PROXIES.get(i), writers.get(i));
             }
         } finally {
             for (FailoverWriter w : writers) {
@@ -279,8 +309,8 @@ class PatroniFailoverIT {
         Files.writeString(results, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
-    private static void assertOutcome(String episode, long triggered, PatroniNode old, PatroniNode next, FailoverWriter w)
-            throws SQLException {
+    private static void assertOutcome(String episode, long triggered, PatroniNode old, PatroniNode next, Proxy proxy,
+                                      FailoverWriter w) throws SQLException {
         String who = w.proxy() + " (" + episode + ")";
         List<Failure> failures = w.failures();
         String lastFailures = failures.subList(Math.max(0, failures.size() - 5), failures.size()).toString();
@@ -307,21 +337,23 @@ class PatroniFailoverIT {
         List<Session> elsewhere = w.sessions().stream()
                 .filter(s -> s.serverPort() != old.pgPort() && s.serverPort() != next.pgPort()).toList();
         assertEquals(List.of(), elsewhere, who + ": sessions served by a node that was never the leader");
-        // No session was served by a node in recovery, except the new leader between its /primary answering
-        // 200 and the end of its promotion (see PromotionWatch): a check of /primary cannot tell that window
-        // apart, so there, and only there, a write may be refused as read-only (25006). Such a session lives
-        // on through the promotion, so its later writes may well be acknowledged.
-        Set<Integer> promoting = new HashSet<>();
-        for (Session s : w.sessions()) {
-            if (s.inRecovery()) {
+        List<Session> inRecovery = w.sessions().stream().filter(Session::inRecovery).toList();
+        List<Failure> readOnly = failures.stream().filter(f -> READ_ONLY_SQL_TRANSACTION.equals(f.sqlState())).toList();
+        if (proxy.checksRole()) {
+            assertEquals(List.of(), inRecovery, who + ": sessions served by a node in recovery");
+            assertEquals(List.of(), readOnly, who + ": writes refused as read-only");
+        } else {
+            // Only the new leader between its /primary answering 200 and the end of its promotion (see
+            // PromotionWatch), and only there a write may be refused as read-only. Such a session lives on
+            // through the promotion, so its later writes may well be acknowledged.
+            for (Session s : inRecovery) {
                 assertEquals(next.pgPort(), s.serverPort(), who + ": a session served by a node in recovery other than"
                         + " the new leader " + next.name() + " while promoting: " + s);
-                promoting.add(s.id());
             }
+            Set<Integer> promoting = inRecovery.stream().map(Session::id).collect(Collectors.toSet());
+            assertEquals(List.of(), readOnly.stream().filter(f -> !promoting.contains(f.session())).toList(),
+                    who + ": writes refused as read-only outside the new leader's promotion");
         }
-        List<Failure> readOnly = failures.stream()
-                .filter(f -> READ_ONLY_SQL_TRANSACTION.equals(f.sqlState()) && !promoting.contains(f.session())).toList();
-        assertEquals(List.of(), readOnly, who + ": writes refused as read-only outside the new leader's promotion");
 
         // the session open on the old leader when the episode began was closed under the writer
         Optional<Ack> lastBefore = w.acks().stream().filter(a -> a.atNanos() < triggered).reduce((a, b) -> b);

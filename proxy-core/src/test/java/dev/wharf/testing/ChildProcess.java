@@ -102,7 +102,7 @@ public abstract class ChildProcess implements BeforeAllCallback, AfterAllCallbac
                 } catch (StartupException e) {
                     kill();
                     // Another process may grab the port between freePort() and the server's bind: retry.
-                    if (fixedPort || !logSince(logOffset).contains("Address already in use") || attempt == PORT_ATTEMPTS) {
+                    if (fixedPort || !logSince(logOffset).toLowerCase(java.util.Locale.ROOT).contains("address already in use") || attempt == PORT_ATTEMPTS) {
                         throw e;
                     }
                 }

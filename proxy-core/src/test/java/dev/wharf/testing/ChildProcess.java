@@ -16,9 +16,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real server run as a child process on 127.0.0.1, for integration tests.
@@ -28,7 +25,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * try-with-resources block. Each instance owns a temporary directory holding the server's files and
  * its log ({@code server.log}); {@link #close()} kills the process tree and deletes the directory.
  */
-public abstract class ChildProcess implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+public abstract class ChildProcess extends ClassScoped {
 
     public static final String HOST = "127.0.0.1";
 
@@ -44,7 +41,6 @@ public abstract class ChildProcess implements BeforeAllCallback, AfterAllCallbac
     private int port;
     private volatile Process process;
     private Thread shutdownHook;
-    private String ownerContextId;
 
     protected ChildProcess(String name) {
         this.name = name;
@@ -76,6 +72,7 @@ public abstract class ChildProcess implements BeforeAllCallback, AfterAllCallbac
      * {@link #stop()} or {@link #kill()} it starts again on the same port, so clients (a proxy under
      * test) configured with that port reach it again.
      */
+    @Override
     public synchronized void start() {
         if (isRunning()) {
             return;
@@ -166,24 +163,6 @@ public abstract class ChildProcess implements BeforeAllCallback, AfterAllCallbac
         }
     }
 
-    @Override
-    public void beforeAll(ExtensionContext context) {
-        // JUnit also calls this for @Nested classes; only the outermost class owns the server.
-        synchronized (this) {
-            if (ownerContextId == null) {
-                ownerContextId = context.getUniqueId();
-            }
-        }
-        start();
-    }
-
-    @Override
-    public synchronized void afterAll(ExtensionContext context) {
-        if (context.getUniqueId().equals(ownerContextId)) {
-            ownerContextId = null;
-            close();
-        }
-    }
 
     // ---- state ----
 

@@ -23,9 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real Patroni 3 cluster on 127.0.0.1 for integration tests: one etcd ({@link EtcdServer}) and
@@ -43,7 +40,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * (see {@link PatroniNode}), so acknowledged commits survive a failover and a switchover's candidate, if
  * named, must be the synchronous standby.
  */
-public final class PatroniCluster implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+public final class PatroniCluster extends ClassScoped {
 
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -57,7 +54,6 @@ public final class PatroniCluster implements BeforeAllCallback, AfterAllCallback
     // Volatile: the shutdown hook and polling threads read it without the lock.
     private volatile List<PatroniNode> nodes = List.of();
     private Thread shutdownHook;
-    private String ownerContextId;
 
     public PatroniCluster(int size) {
         if (size < 1) {
@@ -69,6 +65,7 @@ public final class PatroniCluster implements BeforeAllCallback, AfterAllCallback
     // ---- lifecycle ----
 
     /** Starts etcd and every node, and waits until the cluster has a leader and streaming replicas. */
+    @Override
     public synchronized void start() {
         if (etcd != null) {
             return;
@@ -124,24 +121,6 @@ public final class PatroniCluster implements BeforeAllCallback, AfterAllCallback
         }
     }
 
-    @Override
-    public void beforeAll(ExtensionContext context) {
-        // JUnit also calls this for @Nested classes; only the outermost class owns the cluster.
-        synchronized (this) {
-            if (ownerContextId == null) {
-                ownerContextId = context.getUniqueId();
-            }
-        }
-        start();
-    }
-
-    @Override
-    public synchronized void afterAll(ExtensionContext context) {
-        if (context.getUniqueId().equals(ownerContextId)) {
-            ownerContextId = null;
-            close();
-        }
-    }
 
     // ---- state ----
 

@@ -11,8 +11,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What the relay reads of one listener while it runs: the config and upstream pool in force
- * (swapped whole by a reload), its meters, its limits and its live sessions.
+ * What the relay reads of one listener while it runs: the config in force (swapped whole by a
+ * reload), its upstream pool (kept for the listener's life), its meters, limits and live sessions.
  */
 public final class ListenerState {
     private final String name;

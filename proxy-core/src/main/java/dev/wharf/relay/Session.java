@@ -2,7 +2,6 @@ package dev.wharf.relay;
 
 import dev.wharf.config.ListenerConfig;
 import dev.wharf.upstream.EndpointState;
-import dev.wharf.upstream.UpstreamPool;
 import dev.wharf.upstream.UpstreamSession;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -72,11 +71,10 @@ public final class Session implements UpstreamSession {
         listener.metrics().active.incrementAndGet();
         client.closeFuture().addListener(f -> ended());
         scheduleIdleCheck(config.idleTimeout().toNanos());
-        UpstreamPool pool = listener.pool();
-        connect(pool, pool.candidates(), 0);
+        connect(listener.pool().candidates(), 0);
     }
 
-    private void connect(UpstreamPool pool, List<EndpointState> candidates, int attempt) {
+    private void connect(List<EndpointState> candidates, int attempt) {
         if (!client.isActive()) {
             return;
         }
@@ -97,17 +95,17 @@ public final class Session implements UpstreamSession {
                 .addListener((ChannelFuture f) -> {
                     if (f.isSuccess()) {
                         listener.metrics().upstreamConnect.record(System.nanoTime() - connectStart, TimeUnit.NANOSECONDS);
-                        pool.connectSucceeded(candidate);
-                        connected(pool, f.channel(), candidates, attempt);
+                        candidate.connectSucceeded();
+                        connected(f.channel(), candidates, attempt);
                     } else {
                         logUpstreamFailure(candidate, f.cause());
-                        pool.connectFailed(candidate);
-                        connect(pool, candidates, attempt + 1);
+                        listener.pool().connectFailed(candidate);
+                        connect(candidates, attempt + 1);
                     }
                 });
     }
 
-    private void connected(UpstreamPool pool, Channel channel, List<EndpointState> candidates, int attempt) {
+    private void connected(Channel channel, List<EndpointState> candidates, int attempt) {
         if (!client.isActive() || reason != null) {
             channel.close();
             return;
@@ -116,11 +114,11 @@ public final class Session implements UpstreamSession {
         // Registered before its health is read, so that a check marking it down now either sees
         // this session to close or is seen here.
         candidate.sessionOpened(this);
-        if (candidate.health() == EndpointState.Health.DOWN && pool.closesSessionsWhenDown()) {
+        if (candidate.health() == EndpointState.Health.DOWN && listener.pool().closesSessionsWhenDown()) {
             // Marked down while connecting (a primary being demoted): nothing was sent, try the next.
             candidate.sessionClosed(this);
             channel.close();
-            connect(pool, candidates, attempt + 1);
+            connect(candidates, attempt + 1);
             return;
         }
         upstream = channel;

@@ -30,8 +30,8 @@ public final class EndpointState {
     // Passive ejection; connect results arrive from every event loop.
     private volatile int connectFailures;
     private volatile int ejections;
+    /** When the current ejection ends (a System.nanoTime), or 0 if the endpoint was never ejected. */
     private volatile long ejectedUntilNanos;
-    private volatile boolean ejected;
     AutoCloseable healthGauge;
 
     EndpointState(Endpoint endpoint, InetSocketAddress address, String id, Health initial) {
@@ -84,10 +84,8 @@ public final class EndpointState {
     }
 
     public boolean ejected() {
-        if (ejected && System.nanoTime() - ejectedUntilNanos >= 0) {
-            ejected = false;
-        }
-        return ejected;
+        long until = ejectedUntilNanos;
+        return until != 0 && System.nanoTime() - until < 0;
     }
 
     public int active() {
@@ -178,11 +176,11 @@ public final class EndpointState {
         // Out again at its first failure after it returns, for twice as long.
         connectFailures = ejectAfter - 1;
         ejectedUntilNanos = System.nanoTime() + period.toNanos();
-        ejected = true;
         return period;
     }
 
-    void connectSucceeded() {
+    /** A session connected: its failures so far no longer count toward ejection. */
+    public void connectSucceeded() {
         if (ejections != 0 || connectFailures != 0) {
             synchronized (this) {
                 connectFailures = 0;

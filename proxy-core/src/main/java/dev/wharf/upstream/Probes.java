@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
 final class Probes {
     /** How much of a reply is read at most: an HTTP head plus body, a Redis ROLE reply. */
     static final int MAX_REPLY = 64 * 1024;
+    /** Used directly, not through DriverManager, whose registry is global and synchronized. */
+    private static final org.postgresql.Driver POSTGRES = new org.postgresql.Driver();
 
     private Probes() {
     }
@@ -181,7 +183,7 @@ final class Probes {
         props.setProperty("ApplicationName", "wharf-health-check");
         props.setProperty("sslmode", "disable");
         boolean inRecovery;
-        try (Connection connection = new org.postgresql.Driver().connect(url, props);
+        try (Connection connection = POSTGRES.connect(url, props);
              Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT pg_is_in_recovery()")) {
             rows.next();

@@ -78,16 +78,21 @@ public final class UpstreamPool implements AutoCloseable {
         }
         UpstreamConfig previous = config;
         config = next;
-        for (Endpoint endpoint : next.endpoints()) {
-            if (isName(endpoint) && !resolvedNames.containsKey(endpoint.host())) {
-                resolve(endpoint.host());
-            }
-        }
-        boolean checkChanged = previous == null || !previous.healthCheck().equals(next.healthCheck());
-        rebuild(checkChanged);
-        if (previous == null || !previous.resolveInterval().equals(next.resolveInterval())) {
+        List<String> names = names();
+        names.stream().filter(name -> !resolvedNames.containsKey(name)).forEach(this::resolve);
+        // Names the table no longer has are forgotten, with their errors.
+        resolvedNames.keySet().retainAll(names);
+        resolveErrors.keySet().retainAll(names);
+        rebuild(previous == null || !previous.healthCheck().equals(next.healthCheck()));
+        boolean intervalChanged = previous != null && !previous.resolveInterval().equals(next.resolveInterval());
+        if (nextResolve == null || intervalChanged) {
             scheduleResolve();
         }
+    }
+
+    /** The DNS names among the endpoints, each once. */
+    private List<String> names() {
+        return config.endpoints().stream().filter(UpstreamPool::isName).map(Endpoint::host).distinct().toList();
     }
 
     private static boolean isName(Endpoint endpoint) {
@@ -122,28 +127,26 @@ public final class UpstreamPool implements AutoCloseable {
         return old == null || !old.equals(addresses);
     }
 
+    /** Re-resolves the names every resolve-interval; a table without names needs no lookups. */
     private void scheduleResolve() {
         if (nextResolve != null) {
             nextResolve.cancel(false);
         }
-        nextResolve = workers.later(this::resolveAll, config.resolveInterval().toNanos());
+        nextResolve = names().isEmpty() ? null : workers.later(this::resolveAll, config.resolveInterval().toNanos());
     }
 
-    private void resolveAll() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            boolean changed = false;
-            for (String host : config.endpoints().stream().filter(UpstreamPool::isName).map(Endpoint::host)
-                    .distinct().toList()) {
-                changed |= resolve(host);
-            }
-            if (changed) {
-                rebuild(false);
-            }
-            scheduleResolve();
+    private synchronized void resolveAll() {
+        if (closed) {
+            return;
         }
+        boolean changed = false;
+        for (String name : names()) {
+            changed |= resolve(name);
+        }
+        if (changed) {
+            rebuild(false);
+        }
+        scheduleResolve();
     }
 
     /** Makes {@link #members} match the config and the resolved names. */
@@ -350,10 +353,6 @@ public final class UpstreamPool implements AutoCloseable {
                     .log("upstream {} ejected for {} after {} failed connects in a row", member.id(), ejected,
                             current.ejectAfter());
         }
-    }
-
-    public void connectSucceeded(EndpointState member) {
-        member.connectSucceeded();
     }
 
     /** Whether sessions on a member that is down must end now. */

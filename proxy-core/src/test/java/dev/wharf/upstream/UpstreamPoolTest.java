@@ -165,7 +165,7 @@ class UpstreamPoolTest {
         assertEquals(List.of(2), ports(pool.candidates()), "the second ejection lasts twice as long (400 ms)");
         awaitCandidates(pool, List.of(1, 2), 1_000);
 
-        pool.connectSucceeded(first);
+        first.connectSucceeded();
         pool.connectFailed(first);
         pool.connectFailed(first);
         assertEquals(List.of(1, 2), ports(pool.candidates()), "a good connect forgets the failures before it");

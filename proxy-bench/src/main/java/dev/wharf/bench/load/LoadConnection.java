@@ -138,4 +138,13 @@ abstract class LoadConnection extends ChannelInboundHandlerAdapter {
             }
         }
     }
+
+    /** Throws unless the echo returned every byte the connections sent, before they closed. */
+    static void requireEchoedInFull(List<? extends LoadConnection> connections, String what) {
+        long sent = connections.stream().mapToLong(c -> c.sent).sum();
+        long received = connections.stream().mapToLong(c -> c.received).sum();
+        if (sent != received) {
+            throw new IllegalStateException(what + ": sent " + sent + " bytes, echo returned " + received);
+        }
+    }
 }

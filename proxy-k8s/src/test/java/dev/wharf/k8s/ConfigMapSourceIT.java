@@ -250,9 +250,11 @@ class ConfigMapSourceIT {
         assertEquals(List.of("redis"), List.copyOf(wharf.listeners().keySet()));
     }
 
-    @Test
-    void anUpdateChangesTheRoutes() throws Exception {
-        // given a listener that routes to A
+    /**
+     * Starts Wharf with a ConfigMap listener "redis" whose upstream is A, where key "route" reads "a"
+     * (and "b" on B); returns its port once a client reads "a" through it.
+     */
+    private int listenerRoutingToA() throws Exception {
         try (Jedis a = REDIS_A.jedis(); Jedis b = REDIS_B.jedis()) {
             a.set("route", "a");
             b.set("route", "b");
@@ -262,6 +264,13 @@ class ConfigMapSourceIT {
         apply("redis-routes", Map.of("redis.conf", redisListener("redis", port, REDIS_A)));
         awaitReady();
         eventually(Duration.ofSeconds(5), () -> assertEquals("a", get(port, "route")));
+        return port;
+    }
+
+    @Test
+    void anUpdateChangesTheRoutes() throws Exception {
+        // given a listener that routes to A
+        int port = listenerRoutingToA();
         // when the ConfigMap points it at B
         apply("redis-routes", Map.of("redis.conf", redisListener("redis", port, REDIS_B)));
         // then new sessions reach B, on the same port
@@ -362,15 +371,7 @@ class ConfigMapSourceIT {
     @Test
     void whileTheApiServerIsDownWharfKeepsRelayingThenCatchesUp() throws Exception {
         // given a listener routing to A, and a session open through it
-        try (Jedis a = REDIS_A.jedis(); Jedis b = REDIS_B.jedis()) {
-            a.set("route", "a");
-            b.set("route", "b");
-        }
-        startWharf();
-        int port = freePort();
-        apply("redis-routes", Map.of("redis.conf", redisListener("redis", port, REDIS_A)));
-        awaitReady();
-        eventually(Duration.ofSeconds(5), () -> assertEquals("a", get(port, "route")));
+        int port = listenerRoutingToA();
         try (Jedis session = client(port)) {
             // when the API server goes away
             api.destroy();

@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -26,6 +28,7 @@ public final class ListenerMetrics {
     private final Counter checksFailed;
     private final Counter ejections;
     public final Timer session;
+    private final Map<String, Counter> protocolCounters = new ConcurrentHashMap<>();
     /** Live sessions; the relay increments and decrements it, the gauge reads it. */
     public final AtomicInteger active = new AtomicInteger();
 
@@ -73,6 +76,26 @@ public final class ListenerMetrics {
 
     public void ejected() {
         ejections.increment();
+    }
+
+    /** A Kafka response whose node addresses were rewritten; {@code api} is e.g. {@code metadata}, {@code find_coordinator}. */
+    public void kafkaRewrite(String api) {
+        protocolCounter(WharfMetrics.KAFKA_REWRITES, "api", api, "Kafka responses whose broker addresses were rewritten, by API").increment();
+    }
+
+    /** A Redis Cluster redirect passed to a client with its address rewritten; {@code kind} is {@code moved} or {@code ask}. */
+    public void redisRedirect(String kind) {
+        protocolCounter(WharfMetrics.REDIS_REDIRECTS, "kind", kind, "Redis Cluster MOVED and ASK redirects rewritten to proxy addresses").increment();
+    }
+
+    /** A Redis Cluster topology reply rewritten; {@code command} is e.g. {@code cluster_slots}. */
+    public void redisRewrite(String command) {
+        protocolCounter(WharfMetrics.REDIS_REWRITES, "command", command, "Redis Cluster topology replies (CLUSTER SLOTS, SHARDS, NODES) rewritten to proxy addresses").increment();
+    }
+
+    private Counter protocolCounter(String name, String tag, String value, String description) {
+        return protocolCounters.computeIfAbsent(name + '\0' + value, k -> Counter.builder(name).tag("listener", listener)
+                .tag(tag, value).description(description).register(registry));
     }
 
     private Counter bytes(String direction) {

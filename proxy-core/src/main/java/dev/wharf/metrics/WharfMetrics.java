@@ -31,6 +31,9 @@ public final class WharfMetrics implements AutoCloseable {
     static final String UPSTREAM_HEALTHY = "wharf.upstream.healthy";
     static final String HEALTH_CHECKS = "wharf.health.checks";
     static final String UPSTREAM_EJECTIONS = "wharf.upstream.ejections";
+    static final String KAFKA_REWRITES = "wharf.kafka.rewrites";
+    static final String REDIS_REDIRECTS = "wharf.redis.redirects";
+    static final String REDIS_REWRITES = "wharf.redis.rewrites";
     static final String CONFIG_RELOADS = "wharf.config.reloads";
     static final String CONFIG_GENERATION = "wharf.config.generation";
 

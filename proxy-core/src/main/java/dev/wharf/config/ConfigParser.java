@@ -32,6 +32,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -58,10 +59,20 @@ public final class ConfigParser {
     private static final List<String> DEFAULTS_KEYS = List.of("host", "connect-timeout", "idle-timeout",
             "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance", "health-check",
             "on-unhealthy", "eject-after", "eject-for", "resolve-interval", "splice", "proxy-protocol",
-            "trusted-proxies");
+            "trusted-proxies", "kafka", "redis-cluster");
     private static final List<String> LISTENER_KEYS = List.of("port", "host", "protocol", "allow",
             "connect-timeout", "idle-timeout", "drain-timeout", "max-connections", "max-connections-per-source",
-            "splice", "proxy-protocol", "trusted-proxies", "upstream");
+            "splice", "proxy-protocol", "trusted-proxies", "upstream", "kafka", "redis-cluster");
+    private static final List<String> KAFKA_DEFAULT_KEYS = List.of("max-node-id", "metadata-refresh", "release-after",
+            "max-frame-size");
+    private static final List<String> KAFKA_KEYS = List.of("advertised-host", "broker-port-base", "max-node-id",
+            "metadata-refresh", "release-after", "max-frame-size");
+    private static final List<String> REDIS_CLUSTER_DEFAULT_KEYS = List.of("release-after", "max-reply-size");
+    private static final List<String> REDIS_CLUSTER_KEYS = List.of("advertised-host", "node-ports", "dynamic-ports",
+            "release-after", "max-reply-size");
+    private static final Pattern PORT_RANGE = Pattern.compile("(\\d{1,5})-(\\d{1,5})");
+    /** Kafka's own default socket.request.max.bytes; Fetch responses stay far below it by default. */
+    private static final int MAX_FRAME_SIZE = 1 << 30;
     private static final List<String> UPSTREAM_KEYS = List.of("endpoints", "balance", "health-check", "on-unhealthy",
             "eject-after", "eject-for", "resolve-interval");
     private static final List<String> HEALTH_CHECK_KEYS = List.of("type", "interval", "down-interval", "timeout", "rise", "fall",
@@ -233,7 +244,7 @@ public final class ConfigParser {
         }
         // Port 0 is an ephemeral port, which cannot clash.
         if (port != 0) {
-            claims.add(new Claim("the admin server (" + admin.path("port") + ")", host, port, admin.path("port")));
+            claims.add(new Claim("the admin server (" + admin.path("port") + ")", host, port, port, admin.path("port")));
         }
         return new AdminConfig(host, port);
     }
@@ -255,9 +266,11 @@ public final class ConfigParser {
             Duration resolveInterval,
             Boolean splice,
             ProxyProtocol proxyProtocol,
-            AllowList trustedProxies) {
+            AllowList trustedProxies,
+            KafkaSettings kafka,
+            RedisClusterSettings redisCluster) {
         static final Settings NONE = new Settings(null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null);
+                null, null, null, null, null, null, null);
     }
 
     private Settings defaults(Node node) {
@@ -281,7 +294,9 @@ public final class ConfigParser {
                 positiveDuration(defaults.preset("resolve-interval")),
                 bool(defaults.preset("splice")),
                 proxyProtocol(defaults.preset("proxy-protocol")),
-                allowList(defaults.preset("trusted-proxies")));
+                allowList(defaults.preset("trusted-proxies")),
+                kafkaDefaults(defaults.preset("kafka")),
+                redisClusterDefaults(defaults.preset("redis-cluster")));
     }
 
     private Map<String, ListenerConfig> listeners(Node node, Settings defaults) {
@@ -305,7 +320,7 @@ public final class ConfigParser {
         Integer port = required(listener, "port", "1-65535", n -> integer(n, 1, MAX_PORT));
         String host = optional(listener, "host", this::host, defaults.host());
         if (present(port, host)) {
-            claims.add(new Claim("listener \"" + name + "\"", host, port, listener.path("port")));
+            claims.add(new Claim("listener \"" + name + "\"", host, port, port, listener.path("port")));
         }
         Protocol protocol = optional(listener, "protocol", this::protocol, Protocol.TCP);
         AllowList allow = optional(listener, "allow", this::allowList, defaults.allow());
@@ -330,12 +345,181 @@ public final class ConfigParser {
                     + " (expected: the CIDR blocks of the proxies that send PROXY headers, such as [\"10.0.0.5\"])");
             return null;
         }
-        if (!validName || !present(port, host, protocol, allow, upstream, connectTimeout, idleTimeout, drainTimeout,
-                maxConnections, maxConnectionsPerSource, splice, proxyProtocol, trustedProxies)) {
+        KafkaSettings kafka = protocolSection(listener, protocol, Protocol.KAFKA, "kafka",
+                "{ advertised-host = \"wharf.default.svc\", broker-port-base = 19100 }",
+                n -> kafka(n, defaults.kafka(), name, host));
+        RedisClusterSettings redisCluster = protocolSection(listener, protocol, Protocol.REDIS_CLUSTER, "redis-cluster",
+                "{ advertised-host = \"wharf.default.svc\", node-ports { \"10.0.0.5:6379\" = 16380 } }",
+                n -> redisCluster(n, defaults.redisCluster(), name, host));
+        boolean protocolOk = protocol == null
+                || (protocol != Protocol.KAFKA || kafka != null) && (protocol != Protocol.REDIS_CLUSTER || redisCluster != null);
+        if (!validName || !protocolOk || !present(port, host, protocol, allow, upstream, connectTimeout, idleTimeout,
+                drainTimeout, maxConnections, maxConnectionsPerSource, splice, proxyProtocol, trustedProxies)) {
             return null;
         }
         return new ListenerConfig(name, host, port, protocol, allow, upstream, connectTimeout, idleTimeout,
-                drainTimeout, maxConnections, maxConnectionsPerSource, splice, proxyProtocol, trustedProxies);
+                drainTimeout, maxConnections, maxConnectionsPerSource, splice, proxyProtocol, trustedProxies, kafka,
+                redisCluster);
+    }
+
+    /**
+     * A protocol's own section: required with that protocol, an error with any other. Null when
+     * absent or bad (bad is reported).
+     */
+    private <T> T protocolSection(Section listener, Protocol protocol, Protocol owner, String key, String example,
+                                  Function<Node, T> reader) {
+        Node node = listener.get(key);
+        if (protocol != owner) {
+            if (node != null && protocol != null) {
+                error(node, "only for protocol = " + owner.configName() + " (this listener's protocol is "
+                        + protocol.configName() + ")");
+            }
+            return null;
+        }
+        if (node == null) {
+            error(listener.path(key), "missing (expected, with protocol = " + owner.configName() + ": " + example + ")");
+            return null;
+        }
+        return reader.apply(node);
+    }
+
+    private KafkaSettings kafkaDefaults(Node node) {
+        Section kafka = section(node, KAFKA_DEFAULT_KEYS);
+        if (kafka == null) {
+            return null;
+        }
+        Integer maxNodeId = integer(kafka.preset("max-node-id"), 0, MAX_PORT - 1);
+        Duration refresh = positiveDuration(kafka.preset("metadata-refresh"));
+        Duration releaseAfter = nonNegativeDuration(kafka.preset("release-after"));
+        Integer maxFrameSize = size(kafka.preset("max-frame-size"), 1024, MAX_FRAME_SIZE);
+        return present(maxNodeId, refresh, releaseAfter, maxFrameSize)
+                ? new KafkaSettings(null, 0, maxNodeId, refresh, releaseAfter, maxFrameSize) : null;
+    }
+
+    private KafkaSettings kafka(Node node, KafkaSettings defaults, String listener, String listenerHost) {
+        Section kafka = section(node, KAFKA_KEYS);
+        if (kafka == null || defaults == null) {
+            return null;
+        }
+        String advertisedHost = required(kafka, "advertised-host", "the host clients reach Wharf by, such as "
+                + "\"wharf.default.svc\"", this::host);
+        Integer base = required(kafka, "broker-port-base", "1-65535; broker N gets port base + N",
+                n -> integer(n, 1, MAX_PORT));
+        Integer maxNodeId = optional(kafka, "max-node-id", n -> integer(n, 0, MAX_PORT - 1), defaults.maxNodeId());
+        Duration refresh = optional(kafka, "metadata-refresh", this::positiveDuration, defaults.metadataRefresh());
+        Duration releaseAfter = optional(kafka, "release-after", this::nonNegativeDuration, defaults.releaseAfter());
+        Integer maxFrameSize = optional(kafka, "max-frame-size", n -> size(n, 1024, MAX_FRAME_SIZE),
+                defaults.maxFrameSize());
+        if (!present(advertisedHost, base, maxNodeId, refresh, releaseAfter, maxFrameSize)) {
+            return null;
+        }
+        if (base + maxNodeId > MAX_PORT) {
+            error(kafka.path("broker-port-base"), "broker ports " + base + "-" + (base + maxNodeId) + " go past 65535"
+                    + " (expected: broker-port-base + max-node-id <= 65535)");
+            return null;
+        }
+        if (listenerHost != null) {
+            claims.add(new Claim("the broker ports of listener \"" + listener + "\" (" + base + "-" + (base + maxNodeId)
+                    + ")", listenerHost, base, base + maxNodeId, kafka.path("broker-port-base")));
+        }
+        return new KafkaSettings(advertisedHost, base, maxNodeId, refresh, releaseAfter, maxFrameSize);
+    }
+
+    private RedisClusterSettings redisClusterDefaults(Node node) {
+        Section redis = section(node, REDIS_CLUSTER_DEFAULT_KEYS);
+        if (redis == null) {
+            return null;
+        }
+        Duration releaseAfter = nonNegativeDuration(redis.preset("release-after"));
+        Integer maxReplySize = size(redis.preset("max-reply-size"), 1024, MAX_FRAME_SIZE);
+        return present(releaseAfter, maxReplySize)
+                ? new RedisClusterSettings(null, Map.of(), null, releaseAfter, maxReplySize) : null;
+    }
+
+    private RedisClusterSettings redisCluster(Node node, RedisClusterSettings defaults, String listener,
+                                              String listenerHost) {
+        Section redis = section(node, REDIS_CLUSTER_KEYS);
+        if (redis == null || defaults == null) {
+            return null;
+        }
+        String advertisedHost = required(redis, "advertised-host", "the host clients reach Wharf by, such as "
+                + "\"wharf.default.svc\"", this::host);
+        Map<String, Integer> nodePorts = optional(redis, "node-ports", n -> nodePorts(n, listener, listenerHost), Map.of());
+        RedisClusterSettings.PortRange dynamicPorts = optional(redis, "dynamic-ports",
+                n -> dynamicPorts(n, listener, listenerHost), null);
+        Duration releaseAfter = optional(redis, "release-after", this::nonNegativeDuration, defaults.releaseAfter());
+        Integer maxReplySize = optional(redis, "max-reply-size", n -> size(n, 1024, MAX_FRAME_SIZE),
+                defaults.maxReplySize());
+        boolean dynamicOk = redis.get("dynamic-ports") == null || dynamicPorts != null;
+        if (!dynamicOk || !present(advertisedHost, nodePorts, releaseAfter, maxReplySize)) {
+            return null;
+        }
+        return new RedisClusterSettings(advertisedHost, nodePorts, dynamicPorts, releaseAfter, maxReplySize);
+    }
+
+    private Map<String, Integer> nodePorts(Node node, String listener, String listenerHost) {
+        Section ports = object(node, "upstream node addresses to proxy ports, such as { \"10.0.0.5:6379\" = 16380 }");
+        if (ports == null) {
+            return null;
+        }
+        Map<String, Integer> result = new LinkedHashMap<>();
+        boolean ok = true;
+        for (String key : new TreeSet<>(ports.keys())) {
+            Node entry = ports.get(key);
+            Integer port = integer(entry, 1, MAX_PORT);
+            Endpoint nodeAddress = null;
+            try {
+                nodeAddress = parseEndpoint(key);
+            } catch (IllegalArgumentException e) {
+                error(entry, "the key " + ConfigUtil.quoteString(key) + " is not a node address (expected: host:port as"
+                        + " the cluster reports the node, e.g. in CLUSTER NODES)");
+            }
+            if (port == null || nodeAddress == null) {
+                ok = false;
+                continue;
+            }
+            result.put(nodeAddress.address(), port);
+            if (listenerHost != null) {
+                claims.add(new Claim("node " + nodeAddress.address() + " of listener \"" + listener + "\"", listenerHost,
+                        port, port, entry.path()));
+            }
+        }
+        return ok ? result : null;
+    }
+
+    private RedisClusterSettings.PortRange dynamicPorts(Node node, String listener, String listenerHost) {
+        String text = string(node, "a port range such as \"17000-17099\"");
+        if (text == null) {
+            return null;
+        }
+        Matcher m = PORT_RANGE.matcher(text.trim());
+        int first = m.matches() ? Integer.parseInt(m.group(1)) : -1;
+        int last = m.matches() ? Integer.parseInt(m.group(2)) : -1;
+        if (first < 1 || last > MAX_PORT || first > last) {
+            error(node, node.shown() + " is not a port range (expected: first-last within 1-65535, such as \"17000-17099\")");
+            return null;
+        }
+        if (listenerHost != null) {
+            claims.add(new Claim("the dynamic node ports of listener \"" + listener + "\" (" + text.trim() + ")",
+                    listenerHost, first, last, node.path()));
+        }
+        return new RedisClusterSettings.PortRange(first, last);
+    }
+
+    /** A size in bytes: a number, or HOCON's size syntax such as "16MiB". */
+    private Integer size(Node node, int min, int max) {
+        Long bytes;
+        try {
+            bytes = node.value().atKey("s").getBytes("s");
+        } catch (com.typesafe.config.ConfigException e) {
+            error(node, node.shown() + " is not a size (expected: bytes, or a size such as \"16MiB\")");
+            return null;
+        }
+        if (bytes < min || bytes > max) {
+            error(node, node.shown() + " (expected: " + min + " bytes to " + (max >> 20) + " MiB)");
+            return null;
+        }
+        return bytes.intValue();
     }
 
     private boolean listenerName(String name, Node node) {
@@ -764,9 +948,11 @@ public final class ConfigParser {
 
     // ---- port clashes
 
-    private record Claim(String owner, String host, int port, String path) {
+    /** Ports {@code first} to {@code last} on {@code host}. */
+    private record Claim(String owner, String host, int first, int last, String path) {
         boolean clashesWith(Claim other) {
-            return clash(host, port, other.host, other.port);
+            int port = Math.max(first, other.first);
+            return port <= Math.min(last, other.last) && clash(host, port, other.host, port);
         }
     }
 
@@ -780,7 +966,8 @@ public final class ConfigParser {
         for (int i = 0; i < claims.size(); i++) {
             Claim claim = claims.get(i);
             claims.subList(0, i).stream().filter(claim::clashesWith).findFirst().ifPresent(
-                    earlier -> error(claim.path(), claim.port() + " is already used by " + earlier.owner()));
+                    earlier -> error(claim.path(), (claim.first() == claim.last() ? claim.first() + " is"
+                            : claim.first() + "-" + claim.last() + " are") + " already used by " + earlier.owner()));
         }
     }
 

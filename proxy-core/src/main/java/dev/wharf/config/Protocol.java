@@ -2,5 +2,10 @@ package dev.wharf.config;
 
 /** What a listener understands of the bytes it relays. */
 public enum Protocol implements ConfigChoice {
-    TCP
+    /** Bytes only. */
+    TCP,
+    /** Kafka: broker addresses in responses become proxy addresses, one proxy port per broker. */
+    KAFKA,
+    /** Redis Cluster: node addresses in redirects and topology replies become proxy addresses. */
+    REDIS_CLUSTER
 }

@@ -1,6 +1,7 @@
 package dev.wharf.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,7 +31,7 @@ class ConfigParserTest {
     }
     private static final String LISTENER_KEYS = "port, host, protocol, allow, connect-timeout, idle-timeout,"
             + " drain-timeout, max-connections, max-connections-per-source, splice, proxy-protocol, trusted-proxies,"
-            + " upstream";
+            + " upstream, kafka, redis-cluster";
 
     // ---- valid configs
 
@@ -101,11 +102,11 @@ class ConfigParserTest {
                         new Endpoint("10.0.0.5", 5435, 8008),
                         new Endpoint("2001:db8::7", 5436, 0)), Balance.FIRST_HEALTHY),
                 Duration.ofMillis(500), Duration.ofHours(2), Duration.ofMinutes(1), 100, 5, true,
-                ProxyProtocol.REQUIRED, allow("10.1.0.0/16", "::1"));
+                ProxyProtocol.REQUIRED, allow("10.1.0.0/16", "::1"), null, null);
         ListenerConfig redis = new ListenerConfig("redis", "10.0.0.1", 16379, Protocol.TCP, allow("10.244.0.0/16"),
                 upstream(List.of(new Endpoint("redis.example", 6379, 0)), Balance.LEAST_CONNECTIONS),
                 Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20, false,
-                ProxyProtocol.OPTIONAL, allow("10.0.0.5"));
+                ProxyProtocol.OPTIONAL, allow("10.0.0.5"), null, null);
         assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000),
                 new RuntimeConfig(TransportChoice.IO_URING, 3), new KubernetesConfig(List.of("apps", "gateway")),
                 Duration.ZERO,
@@ -130,7 +131,7 @@ class ConfigParserTest {
         assertEquals(new ListenerConfig("pg", "0.0.0.0", 15432, Protocol.TCP, AllowList.NOBODY,
                 upstream(List.of(new Endpoint("127.0.0.1", 5432, 0)), Balance.ROUND_ROBIN),
                 Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(30), 10000, 0, true,
-                ProxyProtocol.OFF, AllowList.NOBODY),
+                ProxyProtocol.OFF, AllowList.NOBODY, null, null),
                 config.listeners().get("pg"));
     }
 
@@ -269,7 +270,7 @@ class ConfigParserTest {
                 "wharf.defaults.max-conections: unknown key (expected one of: host, connect-timeout, idle-timeout,"
                         + " drain-timeout, max-connections, max-connections-per-source, allow, balance, health-check,"
                         + " on-unhealthy, eject-after, eject-for, resolve-interval, splice, proxy-protocol,"
-                        + " trusted-proxies)",
+                        + " trusted-proxies, kafka, redis-cluster)",
                 "wharf.listeners.pg.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
                 "wharf.listeners.pg.upstream.balanse: unknown key (expected one of: endpoints, balance, health-check,"
                         + " on-unhealthy, eject-after, eject-for, resolve-interval)",
@@ -509,7 +510,7 @@ class ConfigParserTest {
         List<String> errors = errorsOf(pg("protocol = udp"));
 
         // then
-        assertEquals(List.of("wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp)"), errors);
+        assertEquals(List.of("wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp, kafka, redis-cluster)"), errors);
     }
 
     @Test
@@ -614,7 +615,7 @@ class ConfigParserTest {
                 "wharf.admin.port: -1 (expected: 0-65535)",
                 "wharf.defaults.allow[1]: \"hello\" is not a CIDR block (expected: an IP address, optionally with"
                         + " /prefix)",
-                "wharf.listeners.b.protocol: \"udp\" is not a protocol (expected one of: tcp)",
+                "wharf.listeners.b.protocol: \"udp\" is not a protocol (expected one of: tcp, kafka, redis-cluster)",
                 "wharf.listeners.b.upstream.endpoints[0]: \"db\": port: missing (expected: host:port, IPv6 as"
                         + " [addr]:port)",
                 "wharf.listeners.c.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
@@ -702,10 +703,144 @@ class ConfigParserTest {
 
         // then
         assertEquals("wharf.listeners.pg.port: 0 (expected: 1-65535)\n"
-                + "wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp)", e.getMessage());
+                + "wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp, kafka, redis-cluster)", e.getMessage());
     }
 
     /** A valid listener "pg", changed by {@code overrides} (later keys win in HOCON). */
+    @Test
+    void kafkaListenerReadsItsSectionOverTheDefaults() throws ConfigException {
+        // given
+        String hocon = """
+                wharf.defaults.kafka { max-node-id = 9 }
+                wharf.listeners.kafka {
+                  port = 19092, protocol = kafka, upstream.endpoints = ["10.0.0.70:9092"]
+                  kafka { advertised-host = "wharf.default.svc", broker-port-base = 19100, max-frame-size = 8MiB }
+                }
+                """;
+
+        // when
+        ListenerConfig kafka = ConfigParser.parse(hocon, ORIGIN).listeners().get("kafka");
+
+        // then
+        assertEquals(Protocol.KAFKA, kafka.protocol());
+        assertEquals(new KafkaSettings("wharf.default.svc", 19100, 9, Duration.ofSeconds(30), Duration.ofMinutes(5),
+                8 << 20), kafka.kafka());
+        assertEquals(19103, kafka.kafka().portOf(3));
+        assertEquals(-1, kafka.kafka().portOf(10));
+        assertNull(kafka.redisCluster());
+    }
+
+    @Test
+    void redisClusterListenerReadsNodePortsAndDynamicRange() throws ConfigException {
+        // given
+        String hocon = """
+                wharf.listeners.redis {
+                  port = 16379, protocol = redis-cluster, upstream.endpoints = ["10.0.0.60:6379"]
+                  redis-cluster {
+                    advertised-host = "wharf.default.svc"
+                    node-ports { "10.0.0.60:6379" = 16380, "redis-b.example:6379" = 16381 }
+                    dynamic-ports = "17000-17009"
+                  }
+                }
+                """;
+
+        // when
+        ListenerConfig redis = ConfigParser.parse(hocon, ORIGIN).listeners().get("redis");
+
+        // then
+        assertEquals(new RedisClusterSettings("wharf.default.svc",
+                Map.of("10.0.0.60:6379", 16380, "redis-b.example:6379", 16381),
+                new RedisClusterSettings.PortRange(17000, 17009), Duration.ofMinutes(5), 16 << 20), redis.redisCluster());
+        assertNull(redis.kafka());
+    }
+
+    @Test
+    void protocolSectionsAreRequiredWithTheirProtocolAndRejectedWithOthers() {
+        // when
+        List<String> missing = errorsOf(pg("protocol = kafka"));
+        List<String> misplaced = errorsOf(pg("redis-cluster { advertised-host = \"x\" }"));
+        List<String> incomplete = errorsOf(pg("protocol = kafka, kafka { max-node-id = 5 }"));
+
+        // then
+        assertEquals(List.of("wharf.listeners.pg.kafka: missing (expected, with protocol = kafka: { advertised-host"
+                + " = \"wharf.default.svc\", broker-port-base = 19100 })"), missing);
+        assertEquals(List.of("wharf.listeners.pg.redis-cluster: only for protocol = redis-cluster (this listener's"
+                + " protocol is tcp)"), misplaced);
+        assertEquals(List.of(
+                "wharf.listeners.pg.kafka.advertised-host: missing (expected: the host clients reach Wharf by, such as"
+                        + " \"wharf.default.svc\")",
+                "wharf.listeners.pg.kafka.broker-port-base: missing (expected: 1-65535; broker N gets port base + N)"),
+                incomplete);
+    }
+
+    @Test
+    void nodePortsMayNotClashWithOtherListenersOrEachOther() {
+        // given
+        String hocon = """
+                wharf.listeners.a { port = 19150, upstream.endpoints = ["127.0.0.1:1"] }
+                wharf.listeners.kafka {
+                  port = 19092, protocol = kafka, upstream.endpoints = ["10.0.0.70:9092"]
+                  kafka { advertised-host = "h", broker-port-base = 19100 }
+                }
+                wharf.listeners.redis {
+                  port = 16379, protocol = redis-cluster, upstream.endpoints = ["10.0.0.60:6379"]
+                  redis-cluster {
+                    advertised-host = "h"
+                    node-ports { "10.0.0.60:6379" = 16379, "10.0.0.61:6379" = 19092 }
+                    dynamic-ports = "19190-19210"
+                  }
+                }
+                """;
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.kafka.kafka.broker-port-base: 19100-19199 are already used by listener \"a\"",
+                "wharf.listeners.redis.redis-cluster.node-ports.\"10.0.0.60:6379\": 16379 is already used by listener \"redis\"",
+                "wharf.listeners.redis.redis-cluster.node-ports.\"10.0.0.61:6379\": 19092 is already used by listener \"kafka\"",
+                "wharf.listeners.redis.redis-cluster.dynamic-ports: 19190-19210 are already used by the broker ports of"
+                        + " listener \"kafka\" (19100-19199)"), errors);
+    }
+
+    @Test
+    void badProtocolSettingsAreReportedAtTheirPaths() {
+        // given
+        String hocon = """
+                wharf.listeners.kafka {
+                  port = 19092, protocol = kafka, upstream.endpoints = ["10.0.0.70:9092"]
+                  kafka { advertised-host = "", broker-port-base = 65500, max-frame-size = "lots", colour = blue }
+                }
+                wharf.listeners.redis {
+                  port = 16379, protocol = redis-cluster, upstream.endpoints = ["10.0.0.60:6379"]
+                  redis-cluster {
+                    advertised-host = "h"
+                    node-ports { "no-port" = 16380, "10.0.0.61:6379" = 70000 }
+                    dynamic-ports = "17010-17000"
+                    max-reply-size = 10
+                  }
+                }
+                """;
+
+        // when
+        List<String> errors = errorsOf(hocon);
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.kafka.kafka.colour: unknown key (expected one of: advertised-host, broker-port-base,"
+                        + " max-node-id, metadata-refresh, release-after, max-frame-size)",
+                "wharf.listeners.kafka.kafka.advertised-host: empty (expected: an IP address or a host name)",
+                "wharf.listeners.kafka.kafka.max-frame-size: \"lots\" is not a size (expected: bytes, or a size such"
+                        + " as \"16MiB\")",
+                "wharf.listeners.redis.redis-cluster.node-ports.\"10.0.0.61:6379\": 70000 (expected: 1-65535)",
+                "wharf.listeners.redis.redis-cluster.node-ports.no-port: the key \"no-port\" is not a node address (expected:"
+                        + " host:port as the cluster reports the node, e.g. in CLUSTER NODES)",
+                "wharf.listeners.redis.redis-cluster.dynamic-ports: \"17010-17000\" is not a port range (expected:"
+                        + " first-last within 1-65535, such as \"17000-17099\")",
+                "wharf.listeners.redis.redis-cluster.max-reply-size: 10 (expected: 1024 bytes to 1024 MiB)"), errors);
+    }
+
     private static String pg(String overrides) {
         return "wharf.listeners.pg {\n  port = 15432\n  upstream.endpoints = [\"127.0.0.1:5432\"]\n"
                 + overrides + "\n}\n";

@@ -108,6 +108,66 @@ resolve-interval = {{ . | toJson }}
 {{- end }}
 
 {{/*
+The host a kafka or redis-cluster listener tells clients for every broker or node: its own
+advertisedHost, else the DNS name of the chart's ClusterIP Service. That name reaches any replica,
+which is why a broker's or node's port must be the same on every replica.
+*/}}
+{{- define "wharf.advertisedHost" -}}
+{{- .section.advertisedHost | default (printf "%s.%s.svc" (include "wharf.fullname" .root) .root.Release.Namespace) }}
+{{- end }}
+
+{{/*
+The ports of a kafka or redis-cluster listener beyond its own, which clients connect to directly
+after the protocol told them about them: brokerPortBase + id for each of kafka.brokerIds, each of
+redisCluster.nodePorts and every port of redisCluster.dynamicPorts. As JSON {"ports": [{name,
+port, what}]}; empty for tcp and where the values are incomplete.
+A name is the protocol and the port ("kafka-19101", "redis-16380"): always a valid port name of at
+most 15 characters, and unique as long as no port is used twice.
+*/}}
+{{- define "wharf.protocolPorts" -}}
+{{- $l := .listener }}
+{{- $protocol := default "tcp" $l.protocol }}
+{{- $ports := list }}
+{{- if and (eq $protocol "kafka") (kindIs "map" $l.kafka) }}
+{{- if hasKey $l.kafka "brokerPortBase" }}
+{{- range $id := $l.kafka.brokerIds | default list }}
+{{- $port := add (int $l.kafka.brokerPortBase) (int $id) }}
+{{- $ports = append $ports (dict "name" (printf "kafka-%d" $port) "port" $port "what" (printf "broker %d" (int $id))) }}
+{{- end }}
+{{- end }}
+{{- else if and (eq $protocol "redis-cluster") (kindIs "map" $l.redisCluster) }}
+{{- range $node, $port := $l.redisCluster.nodePorts | default dict }}
+{{- $ports = append $ports (dict "name" (printf "redis-%d" (int $port)) "port" (int $port) "what" (printf "node %s" $node)) }}
+{{- end }}
+{{- with (include "wharf.portRange" $l.redisCluster.dynamicPorts | fromJson) }}
+{{- range $port := untilStep (int .first) (int (add .last 1)) 1 }}
+{{- $ports = append $ports (dict "name" (printf "redis-%d" $port) "port" $port "what" "dynamic port") }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson (dict "ports" $ports) }}
+{{- end }}
+
+{{/* "first-last" as JSON {"first", "last"} when it is a port range (1 <= first <= last <= 65535), else {}. */}}
+{{- define "wharf.portRange" -}}
+{{- $range := dict }}
+{{- if and (kindIs "string" .) (regexMatch "^[0-9]{1,5}-[0-9]{1,5}$" (. | default "")) }}
+{{- $bounds := splitList "-" . }}
+{{- $first := atoi (index $bounds 0) }}
+{{- $last := atoi (index $bounds 1) }}
+{{- if and (ge $first 1) (le $first $last) (le $last 65535) }}
+{{- $range = dict "first" $first "last" $last }}
+{{- end }}
+{{- end }}
+{{- toJson $range }}
+{{- end }}
+
+{{/* A size as HOCON: a number of bytes, or a string with a unit such as "16MiB". */}}
+{{- define "wharf.size" -}}
+{{- if kindIs "string" . }}{{ . | toJson }}{{ else }}{{ int64 . }}{{ end }}
+{{- end }}
+
+{{/*
 The base config (wharf.admin, runtime, shutdown-delay, defaults) as HOCON. Strings are written as
 JSON strings, which HOCON reads as quoted strings.
 */}}
@@ -171,6 +231,48 @@ listeners {
     # Optional, not required: in-cluster callers reach the same port without a PROXY header.
     proxy-protocol = optional
     trusted-proxies = {{ $lb.trustedProxies | toJson }}
+    {{- end }}
+    {{- with $l.kafka }}
+    # brokerIds is the chart's own: Wharf learns the brokers from the cluster; the Services expose those listed.
+    kafka {
+      advertised-host = {{ include "wharf.advertisedHost" (dict "root" $ "section" .) | toJson }}
+      {{- if hasKey . "brokerPortBase" }}
+      broker-port-base = {{ int .brokerPortBase }}
+      {{- end }}
+      {{- if hasKey . "maxNodeId" }}
+      max-node-id = {{ int .maxNodeId }}
+      {{- end }}
+      {{- with .metadataRefresh }}
+      metadata-refresh = {{ . | toJson }}
+      {{- end }}
+      {{- with .releaseAfter }}
+      release-after = {{ . | toJson }}
+      {{- end }}
+      {{- if hasKey . "maxFrameSize" }}
+      max-frame-size = {{ include "wharf.size" .maxFrameSize }}
+      {{- end }}
+    }
+    {{- end }}
+    {{- with $l.redisCluster }}
+    redis-cluster {
+      advertised-host = {{ include "wharf.advertisedHost" (dict "root" $ "section" .) | toJson }}
+      {{- with .nodePorts }}
+      node-ports {
+        {{- range $node, $port := . }}
+        {{ $node | toJson }} = {{ int $port }}
+        {{- end }}
+      }
+      {{- end }}
+      {{- with .dynamicPorts }}
+      dynamic-ports = {{ . | toJson }}
+      {{- end }}
+      {{- with .releaseAfter }}
+      release-after = {{ . | toJson }}
+      {{- end }}
+      {{- if hasKey . "maxReplySize" }}
+      max-reply-size = {{ include "wharf.size" .maxReplySize }}
+      {{- end }}
+    }
     {{- end }}
     upstream {
       endpoints = [

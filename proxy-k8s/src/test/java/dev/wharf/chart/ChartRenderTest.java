@@ -40,6 +40,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,6 +54,10 @@ class ChartRenderTest {
     // The seed's table: listener -> port, and the names its connection strings use.
     private static final Map<String, Integer> SEED_PORTS =
             Map.of("postgres", 15432, "redis", 16379, "kafka", 19092, "opensearch", 19200);
+    // Every Service port of the listeners: theirs, Kafka's brokers 1-3 and the two Redis Cluster nodes.
+    private static final Map<String, Integer> LISTENER_PORTS = Map.of("postgres", 15432, "redis", 16379,
+            "redis-16380", 16380, "redis-16381", 16381, "kafka", 19092, "kafka-19101", 19101, "kafka-19102", 19102,
+            "kafka-19103", 19103, "opensearch", 19200);
     private static final Map<String, String> ALIASES = Map.of("postgres-external", "postgres",
             "redis-external", "redis", "kafka-external", "kafka", "opensearch-external", "opensearch");
     private static final int ADMIN_PORT = 9901;
@@ -119,7 +124,9 @@ class ChartRenderTest {
         assertEquals(new IntOrString("admin"), wharf.getLivenessProbe().getHttpGet().getPort());
         assertEquals("/readyz", wharf.getReadinessProbe().getHttpGet().getPath());
         assertEquals(new IntOrString("admin"), wharf.getReadinessProbe().getHttpGet().getPort());
-        assertEquals(Set.of(15432, 16379, 19092, 19200, ADMIN_PORT),
+        Set<Integer> containerPorts = new HashSet<>(LISTENER_PORTS.values());
+        containerPorts.add(ADMIN_PORT);
+        assertEquals(containerPorts,
                 wharf.getPorts().stream().map(ContainerPort::getContainerPort).collect(Collectors.toSet()));
 
         EnvVar namespace = env(wharf, "POD_NAMESPACE");
@@ -163,7 +170,7 @@ class ChartRenderTest {
     }
 
     @Test
-    void clusterIpServiceHasTheFourListenersAndAdminAndSelectsTheDeploymentsPods() {
+    void clusterIpServiceHasEveryListenerPortAndAdminAndSelectsTheDeploymentsPods() {
         Service service = DEFAULTS.get(Service.class, RELEASE);
         Deployment deployment = DEFAULTS.get(Deployment.class, RELEASE);
 
@@ -173,7 +180,7 @@ class ChartRenderTest {
             ports.put(port.getName(), port.getPort());
             assertEquals("TCP", port.getProtocol());
         }
-        Map<String, Integer> expected = new TreeMap<>(SEED_PORTS);
+        Map<String, Integer> expected = new TreeMap<>(LISTENER_PORTS);
         expected.put("admin", ADMIN_PORT);
         assertEquals(expected, ports);
         service.getSpec().getPorts().stream().filter(p -> !p.getName().equals("admin"))
@@ -228,7 +235,7 @@ class ChartRenderTest {
         assertEquals(List.of("172.19.0.56:5432", "172.19.0.57:5432", "172.19.0.58:5432"),
                 endpoints(config, "postgres"));
         assertEquals(Balance.FIRST_HEALTHY, config.listeners().get("postgres").upstream().balance());
-        assertEquals(List.of("172.19.0.60:6379"), endpoints(config, "redis"));
+        assertEquals(List.of("172.19.0.60:6379", "172.19.0.61:6379"), endpoints(config, "redis"));
         assertEquals(List.of("172.19.0.70:9092"), endpoints(config, "kafka"));
         assertEquals(List.of("172.19.0.80:9200"), endpoints(config, "opensearch"));
         assertEquals(List.of("10.244.0.0/16", "192.168.1.0/24"), config.listeners().get("postgres").allow().asStrings());
@@ -254,7 +261,7 @@ class ChartRenderTest {
         assertEquals(Set.of("postgres", "redis", "opensearch"), config.listeners().keySet());
         assertEquals(List.of("172.19.0.56:5432", "172.19.0.57:5432", "[fd00::1]:5432"), endpoints(config, "postgres"));
         assertEquals(8008, config.listeners().get("postgres").upstream().endpoints().get(1).checkPort());
-        assertEquals(Set.of("postgres", "redis", "opensearch", "admin"), chart.get(Service.class, RELEASE)
+        assertEquals(Set.of("postgres", "redis", "redis-16380", "redis-16381", "opensearch", "admin"), chart.get(Service.class, RELEASE)
                 .getSpec().getPorts().stream().map(ServicePort::getName).collect(Collectors.toSet()));
     }
 
@@ -412,8 +419,9 @@ class ChartRenderTest {
         for (Map.Entry<String, String> alias : ALIASES.entrySet()) {
             Service service = ALL.get(Service.class, alias.getKey());
             assertEquals("ClusterIP", service.getSpec().getType());
-            assertEquals(1, service.getSpec().getPorts().size(), alias.getKey());
+            // the listener's own port first (kafka's and redis's broker and node ports follow: ChartProtocolListenersTest)
             ServicePort port = service.getSpec().getPorts().get(0);
+            assertEquals(alias.getValue(), port.getName(), alias.getKey());
             int listenerPort = SEED_PORTS.get(alias.getValue());
             assertEquals(listenerPort, port.getPort(), alias.getKey());
             assertEquals(new IntOrString(listenerPort), port.getTargetPort(), alias.getKey());
@@ -429,7 +437,7 @@ class ChartRenderTest {
         assertEquals("LoadBalancer", lb.getSpec().getType());
         assertEquals("Local", lb.getSpec().getExternalTrafficPolicy());
         assertEquals(List.of("203.0.113.0/24", "198.51.100.7/32"), lb.getSpec().getLoadBalancerSourceRanges());
-        assertEquals(SEED_PORTS, lb.getSpec().getPorts().stream()
+        assertEquals(LISTENER_PORTS, lb.getSpec().getPorts().stream()
                 .collect(Collectors.toMap(ServicePort::getName, ServicePort::getPort)), "no admin port outside");
         assertEquals("*", lb.getMetadata().getAnnotations().get("service.beta.kubernetes.io/aws-load-balancer-proxy-protocol"));
         assertSelects(lb.getSpec().getSelector(), ALL.get(Deployment.class, RELEASE));
@@ -482,7 +490,7 @@ class ChartRenderTest {
         NetworkPolicy policy = ALL.get(NetworkPolicy.class, RELEASE);
         assertEquals(selector, policy.getSpec().getPodSelector().getMatchLabels());
         assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes());
-        assertEquals(Set.of(15432, 16379, 19092, 19200), policy.getSpec().getIngress().get(0).getPorts().stream()
+        assertEquals(Set.copyOf(LISTENER_PORTS.values()), policy.getSpec().getIngress().get(0).getPorts().stream()
                 .map(p -> p.getPort().getIntVal()).collect(Collectors.toSet()));
         assertTrue(policy.getSpec().getIngress().get(0).getFrom().isEmpty(), "listeners: any source, the allow lists decide");
         assertEquals(ADMIN_PORT, policy.getSpec().getIngress().get(1).getPorts().get(0).getPort().getIntVal());

@@ -92,8 +92,13 @@ final class RenderedChart {
 
     /** The HOCON Wharf would read: the base config file plus the watched fragment, wrapped in wharf { }. */
     String wharfConfig() {
-        String base = get(ConfigMap.class, RELEASE + "-base").getData().get("wharf.conf");
-        String listeners = get(ConfigMap.class, RELEASE + "-listeners").getData().get("listeners.conf");
+        return wharfConfig(RELEASE);
+    }
+
+    /** {@link #wharfConfig()} of a render whose resource names start with {@code fullname}. */
+    String wharfConfig(String fullname) {
+        String base = get(ConfigMap.class, fullname + "-base").getData().get("wharf.conf");
+        String listeners = get(ConfigMap.class, fullname + "-listeners").getData().get("listeners.conf");
         return base + "\nwharf {\n" + listeners + "\n}\n";
     }
 

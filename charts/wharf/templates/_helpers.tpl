@@ -117,12 +117,21 @@ which is why a broker's or node's port must be the same on every replica.
 {{- end }}
 
 {{/*
+The highest Kafka node id Wharf gives a port when a listener sets no maxNodeId: reference.conf's
+wharf.defaults.kafka.max-node-id (ChartProtocolListenersTest keeps the two equal). Wharf reserves every port
+from brokerPortBase to brokerPortBase + maxNodeId, exposed or not.
+*/}}
+{{- define "wharf.kafkaMaxNodeId" -}}
+{{- if hasKey . "maxNodeId" }}{{ int .maxNodeId }}{{ else }}99{{ end }}
+{{- end }}
+
+{{/*
 The ports of a kafka or redis-cluster listener beyond its own, which clients connect to directly
 after the protocol told them about them: brokerPortBase + id for each of kafka.brokerIds, each of
 redisCluster.nodePorts and every port of redisCluster.dynamicPorts. As JSON {"ports": [{name,
-port, what}]}; empty for tcp and where the values are incomplete.
+port, what}]}; empty for tcp and where the values are incomplete (validateValues reports that).
 A name is the protocol and the port ("kafka-19101", "redis-16380"): always a valid port name of at
-most 15 characters, and unique as long as no port is used twice.
+most 15 characters, and unique because no port may be used twice.
 */}}
 {{- define "wharf.protocolPorts" -}}
 {{- $l := .listener }}

@@ -12,14 +12,103 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- $problems = append $problems (printf "terminationGracePeriodSeconds: %d (expected: >= %d = lifecycle.preStopSleepSeconds %d + config.shutdownDelaySeconds %d + the longest drain timeout %s + 5 to exit)" (int $v.terminationGracePeriodSeconds) $min (int $v.lifecycle.preStopSleepSeconds) (int $v.config.shutdownDelaySeconds) (include "wharf.maxDrainSeconds" .)) }}
 {{- end }}
 
-{{- /* Ports: one owner each, and not the admin port. */}}
-{{- $owners := dict (toString (int $v.admin.port)) "admin.port" }}
+{{- /* Protocol listeners: the section of their protocol, complete, and none of another protocol's. */}}
+{{- $lbListeners := ternary $v.loadBalancer.listeners (list) $v.loadBalancer.enabled }}
+{{- $sections := dict "kafka" "kafka" "redisCluster" "redis-cluster" }}
 {{- range $name, $l := $v.listeners }}
-{{- $key := toString (int $l.port) }}
-{{- if hasKey $owners $key }}
-{{- $problems = append $problems (printf "listeners.%s.port: %s is already used by %s (expected: a port of its own)" $name $key (get $owners $key)) }}
+{{- $protocol := default "tcp" $l.protocol }}
+{{- $path := printf "listeners.%s" $name }}
+{{- range $key, $owner := $sections }}
+{{- if and (hasKey $l $key) (ne $protocol $owner) (not (kindIs "invalid" (get $l $key))) }}
+{{- $problems = append $problems (printf "%s.%s: set, but only protocol %s reads it (expected: protocol: %s, or no %s; this listener's protocol is %s)" $path $key $owner $owner $key $protocol) }}
+{{- end }}
+{{- end }}
+{{- $section := ternary $l.kafka $l.redisCluster (eq $protocol "kafka") }}
+{{- $sectionKey := ternary "kafka" "redisCluster" (eq $protocol "kafka") }}
+{{- if and (ne $protocol "tcp") (not (kindIs "map" $section)) }}
+{{- $example := ternary "{brokerPortBase: 19100, brokerIds: [1, 2, 3]}" "{nodePorts: {\"172.19.0.60:6379\": 16380, ...}}" (eq $protocol "kafka") }}
+{{- $problems = append $problems (printf "%s.%s: missing (expected, with protocol %s: %s)" $path $sectionKey $protocol $example) }}
+{{- else if ne $protocol "tcp" }}
+{{- if and (has $name $lbListeners) (not $section.advertisedHost) }}
+{{- $problems = append $problems (printf "%s.%s.advertisedHost: empty, so clients are told %s, which callers of the LoadBalancer (loadBalancer.listeners has %s) cannot resolve (expected: a DNS name that resolves to the load balancer, off the cluster and in it)" $path $sectionKey (include "wharf.advertisedHost" (dict "root" $ "section" $section)) $name) }}
+{{- end }}
+{{- if eq $protocol "kafka" }}
+{{- $maxNodeId := int (include "wharf.kafkaMaxNodeId" $section) }}
+{{- if not (hasKey $section "brokerPortBase") }}
+{{- $problems = append $problems (printf "%s.kafka.brokerPortBase: missing (expected: 1-65535; broker N gets port brokerPortBase + N)" $path) }}
+{{- else if gt (add (int $section.brokerPortBase) $maxNodeId) 65535 }}
+{{- $problems = append $problems (printf "%s.kafka.brokerPortBase: %d + maxNodeId %d = %d (expected: <= 65535; Wharf reserves a port for every node id up to maxNodeId)" $path (int $section.brokerPortBase) $maxNodeId (add (int $section.brokerPortBase) $maxNodeId)) }}
+{{- end }}
+{{- if not $section.brokerIds }}
+{{- $problems = append $problems (printf "%s.kafka.brokerIds: empty (expected: the node id of every broker, such as [1, 2, 3]: the Services and the pods expose brokerPortBase + id for each)" $path) }}
+{{- end }}
+{{- range $i, $id := $section.brokerIds | default list }}
+{{- if gt (int $id) $maxNodeId }}
+{{- $problems = append $problems (printf "%s.kafka.brokerIds[%d]: %d (expected: <= maxNodeId %d; Wharf leaves a broker with a higher id at its own address, which clients cannot reach)" $path $i (int $id) $maxNodeId) }}
+{{- end }}
+{{- end }}
+{{- if hasKey $section "maxFrameSize" }}
+{{- with include "wharf.sizeProblem" $section.maxFrameSize }}
+{{- $problems = append $problems (printf "%s.kafka.maxFrameSize: %s" $path .) }}
+{{- end }}
+{{- end }}
 {{- else }}
-{{- $_ := set $owners $key (printf "listeners.%s.port" $name) }}
+{{- if and (not $section.nodePorts) (not $section.dynamicPorts) }}
+{{- $problems = append $problems (printf "%s.redisCluster.nodePorts: empty (expected: every node as the cluster reports it, to its proxy port, such as {\"172.19.0.60:6379\": 16380})" $path) }}
+{{- end }}
+{{- with $section.dynamicPorts }}
+{{- if not (include "wharf.portRange" . | fromJson) }}
+{{- $problems = append $problems (printf "%s.redisCluster.dynamicPorts: %q (expected: first-last with 1 <= first <= last <= 65535, such as \"17000-17009\")" $path .) }}
+{{- else if ne (int $v.replicaCount) 1 }}
+{{- $problems = append $problems (printf "%s.redisCluster.dynamicPorts: %q with replicaCount %d (expected: no dynamicPorts, or replicaCount 1: each replica gives out dynamic ports in the order it meets nodes, so through the Service a client would reach another replica where its port means another node or none; list every node in nodePorts instead)" $path . (int $v.replicaCount)) }}
+{{- end }}
+{{- end }}
+{{- if hasKey $section "maxReplySize" }}
+{{- with include "wharf.sizeProblem" $section.maxReplySize }}
+{{- $problems = append $problems (printf "%s.redisCluster.maxReplySize: %s" $path .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* Ports: one owner each, and not the admin port. Every listener's own port first, then the broker and
+       node ports, so that a clash is reported on the extra port. A kafka listener claims every port from
+       brokerPortBase to brokerPortBase + maxNodeId: Wharf reserves them all, exposed or not. */}}
+{{- $state := dict "claims" (list) "problems" $problems }}
+{{- $_ := include "wharf.claimPorts" (dict "state" $state "first" (int $v.admin.port) "path" "admin.port") }}
+{{- range $name, $l := $v.listeners }}
+{{- $_ := include "wharf.claimPorts" (dict "state" $state "first" (int $l.port) "path" (printf "listeners.%s.port" $name)) }}
+{{- end }}
+{{- range $name, $l := $v.listeners }}
+{{- $protocol := default "tcp" $l.protocol }}
+{{- if and (eq $protocol "kafka") (kindIs "map" $l.kafka) (hasKey $l.kafka "brokerPortBase") }}
+{{- $base := int $l.kafka.brokerPortBase }}
+{{- $last := min 65535 (add $base (int (include "wharf.kafkaMaxNodeId" $l.kafka))) }}
+{{- $_ := include "wharf.claimPorts" (dict "state" $state "first" $base "last" $last "path" (printf "listeners.%s.kafka.brokerPortBase" $name) "what" (printf "the broker ports %d-%d (brokerPortBase + 0 to maxNodeId)" $base $last)) }}
+{{- else if and (eq $protocol "redis-cluster") (kindIs "map" $l.redisCluster) }}
+{{- range $node, $port := $l.redisCluster.nodePorts | default dict }}
+{{- $_ := include "wharf.claimPorts" (dict "state" $state "first" (int $port) "path" (printf "listeners.%s.redisCluster.nodePorts[%q]" $name $node)) }}
+{{- end }}
+{{- with (include "wharf.portRange" $l.redisCluster.dynamicPorts | fromJson) }}
+{{- $_ := include "wharf.claimPorts" (dict "state" $state "first" (int .first) "last" (int .last) "path" (printf "listeners.%s.redisCluster.dynamicPorts" $name) "what" (printf "the dynamic ports %d-%d" (int .first) (int .last))) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $problems = $state.problems }}
+
+{{- /* Service port names: a listener's name and the names of the broker and node ports (kafka-19101) meet
+       in the same Services, and so does admin. */}}
+{{- $portNames := dict }}
+{{- range $name, $l := $v.listeners }}
+{{- if eq $name "admin" }}
+{{- $problems = append $problems "listeners.admin: the name of the admin port in the Service (expected: another listener name)" }}
+{{- end }}
+{{- range (include "wharf.protocolPorts" (dict "listener" $l) | fromJson).ports }}
+{{- if and (hasKey $v.listeners .name) (not (hasKey $portNames .name)) }}
+{{- $_ := set $portNames .name true }}
+{{- $problems = append $problems (printf "listeners.%s: also the Service port name of %s of listeners.%s (port %d) (expected: another listener name)" .name .what $name (int .port)) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -91,5 +180,39 @@ every problem found. Included at the top of the Deployment, so every render runs
 
 {{- if $problems }}
 {{- fail (printf "\n%d problem(s) in the values:\n  - %s" (len $problems) (join "\n  - " $problems)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Claims ports first to last (last defaults to first) for path, on .state {claims, problems}: each earlier
+claim holding one of them is a problem, reported here, on the later claim.
+*/}}
+{{- define "wharf.claimPorts" -}}
+{{- $claim := dict "first" (int .first) "last" (int (.last | default .first)) "path" .path "what" (.what | default "") }}
+{{- range .state.claims }}
+{{- if le (max $claim.first .first) (min $claim.last .last) }}
+{{- $owner := ternary (printf "%s of %s" .what .path) .path (ne .what "") }}
+{{- $problem := printf "%s: %d is already used by %s (expected: a port of its own)" $claim.path $claim.first $owner }}
+{{- if ne $claim.first $claim.last }}
+{{- $problem = printf "%s: %s include %d, already used by %s (expected: ports of their own)" $claim.path $claim.what (max $claim.first .first) $owner }}
+{{- end }}
+{{- $_ := set $.state "problems" (append $.state.problems $problem) }}
+{{- end }}
+{{- end }}
+{{- $_ := set .state "claims" (append .state.claims $claim) }}
+{{- end }}
+
+{{/*
+Why a size with a unit ("16MiB") is outside Wharf's 1 KiB to 1 GiB, or "" when it is inside. The schema
+holds a size given as a number of bytes to that range, and a string to the units counted here.
+*/}}
+{{- define "wharf.sizeProblem" -}}
+{{- if kindIs "string" . }}
+{{- $units := dict "B" 1 "kB" 1000 "KiB" 1024 "MB" 1000000 "MiB" 1048576 "GB" 1000000000 "GiB" 1073741824 }}
+{{- $number := regexFind "^[0-9]+" . }}
+{{- $bytes := mul (atoi $number) (get $units (trimPrefix $number .) | default 0) }}
+{{- if or (lt $bytes 1024) (gt $bytes 1073741824) }}
+{{- printf "%q is %d bytes (expected: 1 KiB to 1 GiB, such as \"16MiB\")" . $bytes }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -4,6 +4,7 @@ import static dev.wharf.chart.RenderedChart.NAMESPACE;
 import static dev.wharf.chart.RenderedChart.RELEASE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wharf.config.ConfigParser;
@@ -224,6 +225,23 @@ class ChartProtocolListenersTest {
         Container wharf = chart.get(Deployment.class, RELEASE).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertTrue(wharf.getPorts().stream().map(ContainerPort::getContainerPort).collect(Collectors.toSet())
                 .containsAll(expected));
+    }
+
+    @Test
+    void theChartsDefaultMaxNodeIdIsWharfsSoItReservesTheSameBrokerPorts() throws Exception {
+        // given: Wharf's own default, which the chart must assume when maxNodeId is not set
+        int maxNodeId = referenceKafka().maxNodeId();
+
+        // when: another listener takes the first port past the reserved range, it renders ...
+        RenderedChart chart = RenderedChart.render(List.of(), "listeners.opensearch.port", 19100 + maxNodeId + 1);
+        ConfigParser.parse(chart.wharfConfig(), "rendered");
+
+        // ... and the last port of the range is refused by the chart, as Wharf would refuse it
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> RenderedChart.render(List.of(), "listeners.opensearch.port", 19100 + maxNodeId));
+        assertTrue(e.getMessage().contains("listeners.kafka.kafka.brokerPortBase: the broker ports 19100-"
+                + (19100 + maxNodeId) + " (brokerPortBase + 0 to maxNodeId) include " + (19100 + maxNodeId)
+                + ", already used by listeners.opensearch.port"), e::getMessage);
     }
 
     private Path writeValues(String yaml) {

@@ -296,6 +296,227 @@ class ChartValuesTest {
         assertTrue(RenderedChart.render(List.of(values)).wharfConfig().contains("type = \"postgres\""));
     }
 
+    @Test
+    void schemaRejectsBadProtocolValues() throws IOException {
+        String message = renderFails("""
+                listeners:
+                  kafka:
+                    kafka:
+                      brokerIds: [1, 1, -1]
+                      brokerPortBase: 0
+                      advertised-host: x
+                      advertisedHost: "wharf gateway"
+                      metadataRefresh: 0s
+                      maxFrameSize: 16MB/s
+                  redis:
+                    redisCluster:
+                      nodePorts: {"172.19.0.62": 16382, "172.19.0.63:6379": 70000}
+                      dynamicPorts: 17000..17099
+                      releaseAfter: "-1s"
+                      maxReplySize: 512
+                  opensearch:
+                    protocol: http
+                """);
+        String kafka = "at '/listeners/kafka/kafka";
+        assertContains(message, kafka + "/brokerIds': items at 0 and 1 are equal");
+        assertContains(message, kafka + "/brokerIds/2': minimum: got -1, want 0");
+        assertContains(message, kafka + "/brokerPortBase': minimum: got 0, want 1");
+        assertContains(message, kafka + "': additional properties 'advertised-host' not allowed");
+        assertContains(message, kafka + "/advertisedHost': 'wharf gateway' does not match pattern");
+        assertContains(message, kafka + "/metadataRefresh': '0s' does not match pattern");
+        assertContains(message, kafka + "/maxFrameSize'");
+        String redis = "at '/listeners/redis/redisCluster";
+        // the validator reports a bad key at '', under the map it belongs to
+        assertContains(message, "invalid propertyName '172.19.0.62'");
+        assertContains(message, redis + "/nodePorts/172.19.0.63:6379': maximum: got 70,000, want 65,535");
+        assertContains(message, redis + "/dynamicPorts': '17000..17099' does not match pattern");
+        assertContains(message, redis + "/releaseAfter': '-1s' does not match pattern");
+        assertContains(message, redis + "/maxReplySize'");
+        assertContains(message, "at '/listeners/opensearch/protocol': value must be one of 'tcp', 'kafka', 'redis-cluster'");
+    }
+
+    @Test
+    void aProtocolListenerNeedsItsSectionAndNoOtherProtocols() throws IOException {
+        String message = renderFails("""
+                listeners:
+                  kafka:
+                    kafka: null
+                  redis:
+                    redisCluster: null
+                  postgres:
+                    kafka: {brokerPortBase: 25000, brokerIds: [1]}
+                """);
+        assertContains(message, "3 problem(s) in the values:");
+        assertContains(message, "listeners.kafka.kafka: missing (expected, with protocol kafka:"
+                + " {brokerPortBase: 19100, brokerIds: [1, 2, 3]})");
+        assertContains(message, "listeners.redis.redisCluster: missing (expected, with protocol redis-cluster:"
+                + " {nodePorts: {\"172.19.0.60:6379\": 16380, ...}})");
+        assertContains(message, "listeners.postgres.kafka: set, but only protocol kafka reads it"
+                + " (expected: protocol: kafka, or no kafka; this listener's protocol is tcp)");
+    }
+
+    @Test
+    void kafkaNeedsBrokerIdsAndAPortBaseAndEveryBrokerIdWithinMaxNodeId() throws IOException {
+        String message = renderFails("""
+                listeners:
+                  kafka:
+                    kafka:
+                      brokerPortBase: null
+                      brokerIds: []
+                  kafka-b:
+                    port: 29092
+                    protocol: kafka
+                    upstream: {endpoints: ["172.19.0.71:9092"]}
+                    kafka: {brokerPortBase: 29100, maxNodeId: 9, brokerIds: [1, 10, 9]}
+                  kafka-c:
+                    port: 39092
+                    protocol: kafka
+                    upstream: {endpoints: ["172.19.0.72:9092"]}
+                    kafka: {brokerPortBase: 65500, brokerIds: [1], maxFrameSize: 2GiB}
+                """);
+        assertContains(message, "5 problem(s) in the values:");
+        assertContains(message, "listeners.kafka.kafka.brokerPortBase: missing (expected: 1-65535; broker N gets port"
+                + " brokerPortBase + N)");
+        assertContains(message, "listeners.kafka.kafka.brokerIds: empty (expected: the node id of every broker, such as"
+                + " [1, 2, 3]: the Services and the pods expose brokerPortBase + id for each)");
+        assertContains(message, "listeners.kafka-b.kafka.brokerIds[1]: 10 (expected: <= maxNodeId 9; Wharf leaves a"
+                + " broker with a higher id at its own address, which clients cannot reach)");
+        assertContains(message, "listeners.kafka-c.kafka.brokerPortBase: 65500 + maxNodeId 99 = 65599 (expected:"
+                + " <= 65535; Wharf reserves a port for every node id up to maxNodeId)");
+        assertContains(message, "listeners.kafka-c.kafka.maxFrameSize: \"2GiB\" is 2147483648 bytes (expected: 1 KiB"
+                + " to 1 GiB, such as \"16MiB\")");
+    }
+
+    @Test
+    void redisClusterNeedsNodePortsAndDynamicPortsOnlyOnOneReplica() throws IOException {
+        String message = renderFails("""
+                listeners:
+                  redis:
+                    redisCluster:
+                      nodePorts: null
+                      maxReplySize: 512B
+                  redis-b:
+                    port: 26379
+                    protocol: redis-cluster
+                    upstream: {endpoints: ["172.19.0.65:6379"]}
+                    redisCluster:
+                      nodePorts: {"172.19.0.65:6379": 26380}
+                      dynamicPorts: "27000-27009"
+                  redis-c:
+                    port: 36379
+                    protocol: redis-cluster
+                    upstream: {endpoints: ["172.19.0.66:6379"]}
+                    redisCluster:
+                      dynamicPorts: "37009-37000"
+                """);
+        assertContains(message, "4 problem(s) in the values:");
+        assertContains(message, "listeners.redis.redisCluster.nodePorts: empty (expected: every node as the cluster"
+                + " reports it, to its proxy port, such as {\"172.19.0.60:6379\": 16380})");
+        assertContains(message, "listeners.redis.redisCluster.maxReplySize: \"512B\" is 512 bytes (expected: 1 KiB"
+                + " to 1 GiB, such as \"16MiB\")");
+        assertContains(message, "listeners.redis-b.redisCluster.dynamicPorts: \"27000-27009\" with replicaCount 2"
+                + " (expected: no dynamicPorts, or replicaCount 1: each replica gives out dynamic ports in the order it"
+                + " meets nodes, so through the Service a client would reach another replica where its port means"
+                + " another node or none; list every node in nodePorts instead)");
+        assertContains(message, "listeners.redis-c.redisCluster.dynamicPorts: \"37009-37000\" (expected: first-last"
+                + " with 1 <= first <= last <= 65535, such as \"17000-17009\")");
+    }
+
+    @Test
+    void brokerAndNodePortsClashWithNoOtherPort() throws IOException {
+        String message = renderFails("""
+                admin:
+                  port: 19150
+                listeners:
+                  opensearch:
+                    port: 19105
+                  redis:
+                    redisCluster:
+                      nodePorts:
+                        "172.19.0.60:6379": 16380
+                        "172.19.0.61:6379": 16380
+                        "172.19.0.62:6379": 15432
+                        "172.19.0.63:6379": 19101
+                  kafka-b:
+                    port: 29092
+                    protocol: kafka
+                    upstream: {endpoints: ["172.19.0.71:9092"]}
+                    kafka: {brokerPortBase: 19190, maxNodeId: 20, brokerIds: [0]}
+                """);
+        assertContains(message, "6 problem(s) in the values:");
+        String range = "listeners.kafka.kafka.brokerPortBase: the broker ports 19100-19199 (brokerPortBase + 0 to"
+                + " maxNodeId) include ";
+        assertContains(message, range + "19150, already used by admin.port (expected: ports of their own)");
+        assertContains(message, range + "19105, already used by listeners.opensearch.port (expected: ports of their own)");
+        assertContains(message, "listeners.kafka-b.kafka.brokerPortBase: the broker ports 19190-19210 (brokerPortBase + 0"
+                + " to maxNodeId) include 19190, already used by the broker ports 19100-19199 (brokerPortBase + 0 to"
+                + " maxNodeId) of listeners.kafka.kafka.brokerPortBase (expected: ports of their own)");
+        String nodes = "listeners.redis.redisCluster.nodePorts";
+        assertContains(message, nodes + "[\"172.19.0.61:6379\"]: 16380 is already used by " + nodes
+                + "[\"172.19.0.60:6379\"] (expected: a port of its own)");
+        assertContains(message, nodes + "[\"172.19.0.62:6379\"]: 15432 is already used by listeners.postgres.port");
+        assertContains(message, nodes + "[\"172.19.0.63:6379\"]: 19101 is already used by the broker ports"
+                + " 19100-19199 (brokerPortBase + 0 to maxNodeId) of listeners.kafka.kafka.brokerPortBase");
+    }
+
+    @Test
+    void aDynamicRangeClashesLikeAnyOtherPorts() throws IOException {
+        String message = renderFails("""
+                replicaCount: 1
+                listeners:
+                  redis:
+                    redisCluster:
+                      dynamicPorts: "16370-16380"
+                """);
+        assertContains(message, "2 problem(s) in the values:");
+        assertContains(message, "listeners.redis.redisCluster.dynamicPorts: the dynamic ports 16370-16380 include"
+                + " 16379, already used by listeners.redis.port (expected: ports of their own)");
+        assertContains(message, "listeners.redis.redisCluster.dynamicPorts: the dynamic ports 16370-16380 include"
+                + " 16380, already used by listeners.redis.redisCluster.nodePorts[\"172.19.0.60:6379\"]");
+    }
+
+    @Test
+    void aProtocolListenerOnTheLoadBalancerMustNameItsAdvertisedHost() throws IOException {
+        String message = renderFails("""
+                loadBalancer:
+                  enabled: true
+                  sourceRanges: ["203.0.113.0/24"]
+                """);
+        assertContains(message, "2 problem(s) in the values:");
+        assertContains(message, "listeners.kafka.kafka.advertisedHost: empty, so clients are told wharf.gateway.svc,"
+                + " which callers of the LoadBalancer (loadBalancer.listeners has kafka) cannot resolve (expected: a DNS"
+                + " name that resolves to the load balancer, off the cluster and in it)");
+        assertContains(message, "listeners.redis.redisCluster.advertisedHost: empty, so clients are told"
+                + " wharf.gateway.svc, which callers of the LoadBalancer (loadBalancer.listeners has redis)");
+
+        // when the LoadBalancer leaves them out, the Service name will do
+        Path values = Files.writeString(dir.resolve("ok.yaml"), """
+                loadBalancer:
+                  enabled: true
+                  sourceRanges: ["203.0.113.0/24"]
+                  listeners: [postgres, opensearch]
+                """);
+        RenderedChart.render(List.of(values));
+    }
+
+    @Test
+    void brokerAndNodePortNamesMayNotBeListenerNames() throws IOException {
+        String message = renderFails("""
+                listeners:
+                  kafka-19101:
+                    port: 29092
+                    upstream: {endpoints: ["172.19.0.71:9092"]}
+                  admin:
+                    port: 29093
+                    upstream: {endpoints: ["172.19.0.72:9092"]}
+                """);
+        assertContains(message, "2 problem(s) in the values:");
+        assertContains(message, "listeners.admin: the name of the admin port in the Service (expected: another"
+                + " listener name)");
+        assertContains(message, "listeners.kafka-19101: also the Service port name of broker 1 of listeners.kafka"
+                + " (port 19101) (expected: another listener name)");
+    }
+
     private String renderFails(String values) throws IOException {
         Path file = Files.writeString(Files.createTempFile(dir, "values", ".yaml"), values);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> RenderedChart.render(List.of(file)));

@@ -18,6 +18,9 @@ class ChartNotesTest {
         assertTrue(notes.contains("kubectl -n gateway port-forward service/wharf 19092 19200 15432 16379"), notes);
         assertFalse(notes.contains("wharf-lb"), notes);
         assertFalse(notes.contains("postgres-external"), notes);
+        assertTrue(notes.contains("  kafka: wharf.gateway.svc:19092\n"
+                + "    (kafka: clients then connect to wharf.gateway.svc on 19101, 19102, 19103)\n"), notes);
+        assertTrue(notes.contains("(redis-cluster: clients then connect to wharf.gateway.svc on 16380, 16381)"), notes);
     }
 
     @Test
@@ -28,6 +31,7 @@ class ChartNotesTest {
         assertTrue(notes.contains("sources: 203.0.113.0/24, 198.51.100.7/32"), notes);
         assertTrue(notes.contains("postgres: $WHARF_LB:15432"), notes);
         assertTrue(notes.contains("Wharf believes the header only from 10.0.0.0/16"), notes);
+        assertTrue(notes.contains("(redis-cluster: clients then connect to wharf.example.com on 16380, 16381)"), notes);
         assertFalse(notes.contains("port-forward service/wharf 19092"), notes);
     }
 

@@ -69,7 +69,9 @@ final class AddressRewrite implements OrderedOutput.Deferred {
             boolean changed = false;
             for (int i = 0; i < addresses.size(); i++) {
                 NodeAddress address = addresses.get(i);
-                ProxyAddress proxy = routes.get(i).join();
+                CompletableFuture<ProxyAddress> route = routes.get(i);
+                // NodeRoutes never fails a route; should one fail anyway, the address stays, as for null
+                ProxyAddress proxy = route.isCompletedExceptionally() ? null : route.join();
                 if (proxy != null && (proxy.port() != address.port() || !proxy.host().equals(address.host()))) {
                     address.replace().accept(proxy);
                     changed = true;

@@ -75,7 +75,9 @@ abstract class KafkaFrameDecoder extends ByteToMessageDecoder {
     @Override
     public final void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         if (output.waiting()) {
-            return; // no flush and no read until the held message is passed on
+            // No flush and no read (ByteToMessageDecoder's own read for an incomplete frame
+            // included) until the held message goes on: OrderedOutput then fires read-complete.
+            return;
         }
         super.channelReadComplete(ctx);
     }

@@ -105,8 +105,15 @@ final class KafkaResponseDecoder extends KafkaFrameDecoder {
         }
         if (routable.isEmpty()) {
             output.add(out, frame);
-        } else {
-            output.add(ctx, out, new AddressRewrite(ctx.alloc(), metrics, routes, request, hook.api(), frame, bodyOffset, body, routable));
+            return;
         }
+        AddressRewrite rewrite;
+        try {
+            rewrite = new AddressRewrite(ctx.alloc(), metrics, routes, request, hook.api(), frame, bodyOffset, body, routable);
+        } catch (RuntimeException e) {
+            frame.release(); // a NodeRoutes that threw instead of completing with null
+            throw e;
+        }
+        output.add(ctx, out, rewrite);
     }
 }

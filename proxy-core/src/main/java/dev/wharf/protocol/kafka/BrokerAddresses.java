@@ -101,10 +101,16 @@ final class BrokerAddresses {
      */
     static void checkRequestVersion(short apiKey, short version, int correlationId) {
         Hook hook = ApiKeys.hasId(apiKey) ? HOOKS.get(ApiKeys.forId(apiKey)) : null;
-        if (hook != null && hook.carriesAddresses(version) && (version < hook.lowest() || version > hook.highest())) {
+        if (hook == null || !hook.carriesAddresses(version)) {
+            return;
+        }
+        if (version > hook.highest()) {
             throw new ProtocolViolation("kafka request " + InFlight.describe(apiKey, version, correlationId)
-                    + ": version outside v" + hook.lowest() + "..v" + hook.highest()
-                    + ", the versions whose broker addresses this proxy can rewrite");
+                    + ": version above v" + hook.highest() + ", the highest whose broker addresses this proxy can rewrite");
+        }
+        if (version < hook.lowest()) {
+            throw new ProtocolViolation("kafka request " + InFlight.describe(apiKey, version, correlationId)
+                    + ": version below v" + hook.lowest() + ", the lowest whose broker addresses this proxy can rewrite");
         }
     }
 }

@@ -61,10 +61,12 @@ final class KafkaRequestDecoder extends KafkaFrameDecoder {
 
     /** Reads the request with kafka-clients' generated class; the records are zero-copy slices, never read. */
     private static short acks(ByteBuf frame, short version, int correlationId) {
-        if (version > ProduceRequestData.HIGHEST_SUPPORTED_VERSION) {
+        // Kafka 4 brokers still offer Produce from v0 (old clients refuse a higher minimum) but
+        // refuse v0-2 themselves; kafka-clients 4.3.1 cannot read them either.
+        if (version < ProduceRequestData.LOWEST_SUPPORTED_VERSION || version > ProduceRequestData.HIGHEST_SUPPORTED_VERSION) {
             throw new ProtocolViolation("kafka request " + InFlight.describe(ApiKeys.PRODUCE.id, version, correlationId)
-                    + ": version above v" + ProduceRequestData.HIGHEST_SUPPORTED_VERSION
-                    + ", the highest whose acks this proxy can read");
+                    + ": version outside v" + ProduceRequestData.LOWEST_SUPPORTED_VERSION + "..v"
+                    + ProduceRequestData.HIGHEST_SUPPORTED_VERSION + ", the versions whose acks this proxy can read");
         }
         ByteBuffer buffer = frame.nioBuffer(frame.readerIndex() + SIZE_BYTES, frame.readableBytes() - SIZE_BYTES);
         try {

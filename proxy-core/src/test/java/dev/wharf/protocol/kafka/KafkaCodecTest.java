@@ -171,13 +171,25 @@ class KafkaCodecTest {
 
     @Test
     void requestsForVersionsTheCodecCannotRewriteAreRefused() {
-        assertEquals("kafka request metadata v14 (correlation id 9): version outside v0..v13, the versions whose broker "
+        assertEquals("kafka request metadata v14 (correlation id 9): version above v13, the highest whose broker "
                         + "addresses this proxy can rewrite",
                 assertThrows(ProtocolViolation.class, () -> harness.fromClient(header(ApiKeys.METADATA.id, 14, 9))).getMessage());
         try (CodecHarness other = new CodecHarness()) {
-            assertEquals("kafka request produce v14 (correlation id 9): version outside v3..v13, the versions whose broker "
+            assertEquals("kafka request produce v14 (correlation id 9): version above v13, the highest whose broker "
                             + "addresses this proxy can rewrite",
                     assertThrows(ProtocolViolation.class, () -> other.fromClient(header(ApiKeys.PRODUCE.id, 14, 9))).getMessage());
+        }
+        try (CodecHarness other = new CodecHarness()) {
+            // ShareFetch v0 (Kafka 4.0's early access) is gone from kafka-clients 4.3.1
+            assertEquals("kafka request share_fetch v0 (correlation id 9): version below v1, the lowest whose broker "
+                            + "addresses this proxy can rewrite",
+                    assertThrows(ProtocolViolation.class, () -> other.fromClient(header(ApiKeys.SHARE_FETCH.id, 0, 9))).getMessage());
+        }
+        try (CodecHarness other = new CodecHarness()) {
+            // offered by Kafka 4 brokers for old clients' sake, refused by them and unreadable by kafka-clients 4.3.1
+            assertEquals("kafka request produce v2 (correlation id 9): version outside v3..v13, the versions whose acks "
+                            + "this proxy can read",
+                    assertThrows(ProtocolViolation.class, () -> other.fromClient(header(ApiKeys.PRODUCE.id, 2, 9))).getMessage());
         }
         try (CodecHarness other = new CodecHarness()) {
             assertTrue(assertThrows(ProtocolViolation.class, () -> other.fromClient(header(ApiKeys.SASL_HANDSHAKE.id, 0, 1)))

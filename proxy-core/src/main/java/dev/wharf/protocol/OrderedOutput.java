@@ -18,7 +18,10 @@ public final class OrderedOutput {
     public interface Deferred {
         CompletableFuture<?> ready();
 
-        /** Called on the event loop once {@link #ready()} completed: the bytes to pass on. */
+        /**
+         * Called on the event loop once {@link #ready()} completed: the bytes to pass on. If it
+         * throws, it has released what it held; the error goes down the pipeline as an exception.
+         */
         ByteBuf finish();
 
         /** The channel went away before it was passed on: release what it holds. */
@@ -30,7 +33,9 @@ public final class OrderedOutput {
 
     /** Passes {@code msg} on with this decode call's output, or queues it behind a waiting message. */
     public void add(List<Object> out, ByteBuf msg) {
-        if (queue.isEmpty()) {
+        if (closed) {
+            msg.release(); // decoded after the channel went away: nobody will drain it
+        } else if (queue.isEmpty()) {
             out.add(msg);
         } else {
             queue.add(msg);
@@ -39,6 +44,10 @@ public final class OrderedOutput {
 
     /** Passes {@code msg} on when it is ready, after everything added before it. */
     public void add(ChannelHandlerContext ctx, List<Object> out, Deferred msg) {
+        if (closed) {
+            msg.discard();
+            return;
+        }
         if (queue.isEmpty() && msg.ready().isDone()) {
             out.add(msg.finish());
             return;
@@ -54,7 +63,10 @@ public final class OrderedOutput {
         return !queue.isEmpty();
     }
 
-    /** Releases everything queued; later completions are discarded. Call from channelInactive or handlerRemoved. */
+    /**
+     * Releases everything queued; later completions, and messages added later, are discarded.
+     * Call from channelInactive or handlerRemoved.
+     */
     public void close() {
         closed = true;
         for (Object held; (held = queue.poll()) != null; ) {
@@ -71,25 +83,33 @@ public final class OrderedOutput {
     }
 
     private void drain(ChannelHandlerContext ctx) {
-        if (closed) {
-            return;
-        }
         boolean fired = false;
-        while (!queue.isEmpty()) {
+        // A message passed on may close the channel (and so this output) before the loop ends.
+        while (!closed && !queue.isEmpty()) {
             Object head = queue.peek();
             if (head instanceof Deferred deferred) {
                 if (!deferred.ready().isDone()) {
                     drainWhenReady(ctx, deferred);
-                    break;
+                    return;
                 }
                 queue.poll();
-                ctx.fireChannelRead(deferred.finish());
+                ByteBuf finished;
+                try {
+                    finished = deferred.finish();
+                } catch (RuntimeException e) {
+                    // This runs in an event-loop task, not in a decode call: without this the error
+                    // would only be logged by the executor and the queue would hold the channel forever.
+                    close();
+                    ctx.fireExceptionCaught(e);
+                    return;
+                }
+                ctx.fireChannelRead(finished);
             } else {
                 ctx.fireChannelRead(queue.poll());
             }
             fired = true;
         }
-        if (fired && queue.isEmpty()) {
+        if (fired && !closed) {
             ctx.fireChannelReadComplete();
         }
     }

@@ -18,7 +18,10 @@ public final class OrderedOutput {
     public interface Deferred {
         CompletableFuture<?> ready();
 
-        /** Called on the event loop once {@link #ready()} completed: the bytes to pass on. */
+        /**
+         * Called on the event loop once {@link #ready()} completed: the bytes to pass on. If it
+         * throws, {@link #discard()} is called and the exception goes down the pipeline.
+         */
         ByteBuf finish();
 
         /** The channel went away before it was passed on: release what it holds. */
@@ -40,7 +43,7 @@ public final class OrderedOutput {
     /** Passes {@code msg} on when it is ready, after everything added before it. */
     public void add(ChannelHandlerContext ctx, List<Object> out, Deferred msg) {
         if (queue.isEmpty() && msg.ready().isDone()) {
-            out.add(msg.finish());
+            out.add(finish(msg));
             return;
         }
         queue.add(msg);
@@ -75,7 +78,7 @@ public final class OrderedOutput {
             return;
         }
         boolean fired = false;
-        while (!queue.isEmpty()) {
+        while (!queue.isEmpty() && !closed) { // closed: a read fired below can close the channel
             Object head = queue.peek();
             if (head instanceof Deferred deferred) {
                 if (!deferred.ready().isDone()) {
@@ -83,7 +86,17 @@ public final class OrderedOutput {
                     break;
                 }
                 queue.poll();
-                ctx.fireChannelRead(deferred.finish());
+                ByteBuf finished;
+                try {
+                    finished = finish(deferred);
+                } catch (RuntimeException e) {
+                    // Thrown in an executor task it would only be logged, leaving the queue stuck
+                    // and the channel unread: the pipeline closes the session instead.
+                    close();
+                    ctx.fireExceptionCaught(e);
+                    return;
+                }
+                ctx.fireChannelRead(finished);
             } else {
                 ctx.fireChannelRead(queue.poll());
             }
@@ -91,6 +104,15 @@ public final class OrderedOutput {
         }
         if (fired && queue.isEmpty()) {
             ctx.fireChannelReadComplete();
+        }
+    }
+
+    private static ByteBuf finish(Deferred msg) {
+        try {
+            return msg.finish();
+        } catch (RuntimeException e) {
+            msg.discard();
+            throw e;
         }
     }
 }

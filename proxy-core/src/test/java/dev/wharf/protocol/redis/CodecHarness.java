@@ -36,6 +36,8 @@ final class CodecHarness implements AutoCloseable {
             return UPSTREAM;
         }
     };
+    /** read() calls that reached the client channel's head. */
+    int clientReads;
     /** read() calls that reached the upstream channel's head. */
     int upstreamReads;
     /** Read-completes the reply handler passed on (the relay flushes and reads again on each). */
@@ -50,6 +52,13 @@ final class CodecHarness implements AutoCloseable {
         this.codec = new RedisClusterCodec("redis", maxReplyBytes, routes, metrics);
         client.config().setAutoRead(false);
         upstream.config().setAutoRead(false);
+        client.pipeline().addLast("reads", new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) throws Exception {
+                clientReads++;
+                super.read(ctx);
+            }
+        });
         client.pipeline().addLast(RedisClusterCodec.REQUEST_HANDLER, codec.requestHandler());
         upstream.pipeline().addLast("reads", new ChannelOutboundHandlerAdapter() {
             @Override

@@ -56,7 +56,10 @@ final class RedisReplyDecoder extends RespStreamDecoder {
     private int depth;
     private long bulkRemaining;
     private boolean streamedString;
+    /** Top-level values begun, for messages. */
     private long replies;
+    /** Whether a top-level value has begun and not ended. */
+    private boolean inReply;
 
     // The top-level value being read.
     private Topology topology;
@@ -129,6 +132,14 @@ final class RedisReplyDecoder extends RespStreamDecoder {
     }
 
     private boolean header(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (!inReply) {
+            if (pending.raw()) { // the replies to come answer SYNC or PSYNC: a replication stream
+                state = State.RAW;
+                return true;
+            }
+            inReply = true;
+            replies++;
+        }
         int cr = lineEnd(in, where());
         if (cr < 0) {
             return false;
@@ -138,7 +149,6 @@ final class RedisReplyDecoder extends RespStreamDecoder {
         byte type = in.getByte(start);
         boolean streamed = cr == start + 2 && in.getByte(start + 1) == '?';
         if (depth == 0) {
-            replies++;
             if (type == '-') {
                 error(ctx, in, out, start, cr);
                 return true;
@@ -339,6 +349,7 @@ final class RedisReplyDecoder extends RespStreamDecoder {
 
     /** A top-level value is complete. */
     private void unitDone(ChannelHandlerContext ctx, List<Object> out) {
+        inReply = false;
         if (aggregate != null) {
             ByteBuf reply = aggregate;
             Topology rewritten = topology;
@@ -351,9 +362,6 @@ final class RedisReplyDecoder extends RespStreamDecoder {
             push = false;
             readPushKind = false;
             pushKind = null;
-        }
-        if (pending.raw()) {
-            state = State.RAW;
         }
     }
 

@@ -207,9 +207,10 @@ final class RedisReplyDecoder extends RespStreamDecoder {
     /** A top-level error: it answers a command, and is rewritten when it is a MOVED or ASK redirect. */
     private void error(ChannelHandlerContext ctx, ByteBuf in, List<Object> out, int start, int cr) {
         pending.reply((byte) '-');
-        String line = in.toString(start + 1, cr - start - 1, ISO_8859_1);
-        String[] words = line.split(" ", -1);
-        boolean redirect = words.length == 3 && (words[0].equals("MOVED") || words[0].equals("ASK")) && words[2].indexOf(':') >= 0;
+        byte first = in.getByte(start + 1);
+        String[] words = first == 'M' || first == 'A' ? in.toString(start + 1, cr - start - 1, ISO_8859_1).split(" ", -1) : null;
+        boolean redirect = words != null && words.length == 3 && (words[0].equals("MOVED") || words[0].equals("ASK"))
+                && words[2].indexOf(':') >= 0;
         if (!redirect) {
             consume(in, cr + 2 - start);
         } else {

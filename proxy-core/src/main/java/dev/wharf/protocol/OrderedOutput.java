@@ -20,7 +20,7 @@ public final class OrderedOutput {
 
         /**
          * Called on the event loop once {@link #ready()} completed: the bytes to pass on. If it
-         * throws, it has released what it held; the error goes down the pipeline as an exception.
+         * throws, {@link #discard()} is called and the exception goes down the pipeline.
          */
         ByteBuf finish();
 
@@ -49,7 +49,7 @@ public final class OrderedOutput {
             return;
         }
         if (queue.isEmpty() && msg.ready().isDone()) {
-            out.add(msg.finish());
+            out.add(finish(msg));
             return;
         }
         queue.add(msg);
@@ -63,10 +63,7 @@ public final class OrderedOutput {
         return !queue.isEmpty();
     }
 
-    /**
-     * Releases everything queued; later completions, and messages added later, are discarded.
-     * Call from channelInactive or handlerRemoved.
-     */
+    /** Releases everything queued; later completions are discarded. Call from channelInactive or handlerRemoved. */
     public void close() {
         closed = true;
         for (Object held; (held = queue.poll()) != null; ) {
@@ -83,22 +80,24 @@ public final class OrderedOutput {
     }
 
     private void drain(ChannelHandlerContext ctx) {
+        if (closed) {
+            return;
+        }
         boolean fired = false;
-        // A message passed on may close the channel (and so this output) before the loop ends.
-        while (!closed && !queue.isEmpty()) {
+        while (!queue.isEmpty() && !closed) { // closed: a read fired below can close the channel
             Object head = queue.peek();
             if (head instanceof Deferred deferred) {
                 if (!deferred.ready().isDone()) {
                     drainWhenReady(ctx, deferred);
-                    return;
+                    break;
                 }
                 queue.poll();
                 ByteBuf finished;
                 try {
-                    finished = deferred.finish();
+                    finished = finish(deferred);
                 } catch (RuntimeException e) {
-                    // This runs in an event-loop task, not in a decode call: without this the error
-                    // would only be logged by the executor and the queue would hold the channel forever.
+                    // Thrown in an executor task it would only be logged, leaving the queue stuck
+                    // and the channel unread: the pipeline closes the session instead.
                     close();
                     ctx.fireExceptionCaught(e);
                     return;
@@ -109,8 +108,17 @@ public final class OrderedOutput {
             }
             fired = true;
         }
-        if (fired && !closed) {
+        if (fired && queue.isEmpty()) {
             ctx.fireChannelReadComplete();
+        }
+    }
+
+    private static ByteBuf finish(Deferred msg) {
+        try {
+            return msg.finish();
+        } catch (RuntimeException e) {
+            msg.discard();
+            throw e;
         }
     }
 }

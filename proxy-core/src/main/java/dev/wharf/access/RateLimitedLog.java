@@ -3,6 +3,7 @@ package dev.wharf.access;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
 import org.slf4j.spi.LoggingEventBuilder;
 
 /**
@@ -32,7 +33,16 @@ public final class RateLimitedLog {
 
     /** An INFO event builder for {@code log}, or null when this line must be dropped. */
     public LoggingEventBuilder atInfo(Logger log) {
-        if (!log.isInfoEnabled()) {
+        return at(log, Level.INFO);
+    }
+
+    /** A WARN event builder for {@code log}, or null when this line must be dropped. */
+    public LoggingEventBuilder atWarn(Logger log) {
+        return at(log, Level.WARN);
+    }
+
+    private LoggingEventBuilder at(Logger log, Level level) {
+        if (!log.isEnabledForLevel(level)) {
             return null;
         }
         long now = nanoTime.getAsLong();
@@ -44,7 +54,7 @@ public final class RateLimitedLog {
             suppressed.incrementAndGet();
             return null;
         }
-        LoggingEventBuilder event = log.atInfo();
+        LoggingEventBuilder event = log.atLevel(level);
         long dropped = suppressed.getAndSet(0);
         return dropped > 0 ? event.addKeyValue("suppressed", dropped) : event;
     }

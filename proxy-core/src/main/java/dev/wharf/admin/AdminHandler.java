@@ -58,7 +58,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/config" -> respond(ctx, request, HttpResponseStatus.OK, JSON,
                     json.writeValueAsString(AdminViews.config(server.current())), true);
             case "/upstreams" -> respond(ctx, request, HttpResponseStatus.OK, JSON,
-                    json.writeValueAsString(AdminViews.upstreams(server.listeners())), true);
+                    json.writeValueAsString(AdminViews.upstreams(server.listeners(), server.nodePorts())), true);
             default -> respond(ctx, request, HttpResponseStatus.NOT_FOUND, JSON,
                     json.writeValueAsString(Map.of("error", "no such endpoint: " + path,
                             "endpoints", AdminViews.ENDPOINTS)), true);

@@ -2,7 +2,9 @@ package dev.wharf.admin;
 
 import dev.wharf.config.Endpoint;
 import dev.wharf.config.HealthCheck;
+import dev.wharf.config.KafkaSettings;
 import dev.wharf.config.ListenerConfig;
+import dev.wharf.config.RedisClusterSettings;
 import dev.wharf.config.UpstreamConfig;
 import dev.wharf.config.WharfConfig;
 import dev.wharf.relay.ListenerState;
@@ -13,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The JSON shapes of {@code /config} and {@code /upstreams}. Keys mirror the HOCON names, so what
@@ -62,6 +65,31 @@ final class AdminViews {
         out.put("splice", l.splice());
         out.put("proxy-protocol", l.proxyProtocol().configName());
         out.put("trusted-proxies", l.trustedProxies().asStrings());
+        if (l.kafka() != null) {
+            KafkaSettings k = l.kafka();
+            Map<String, Object> kafka = new LinkedHashMap<>();
+            kafka.put("advertised-host", k.advertisedHost());
+            kafka.put("broker-port-base", k.brokerPortBase());
+            kafka.put("max-node-id", k.maxNodeId());
+            kafka.put("metadata-refresh", k.metadataRefresh().toString());
+            kafka.put("release-after", k.releaseAfter().toString());
+            kafka.put("max-frame-size", k.maxFrameSize());
+            out.put("kafka", kafka);
+        }
+        if (l.redisCluster() != null) {
+            RedisClusterSettings r = l.redisCluster();
+            Map<String, Object> redis = new LinkedHashMap<>();
+            redis.put("advertised-host", r.advertisedHost());
+            Map<String, Object> nodePorts = new TreeMap<>();
+            r.nodePorts().forEach((node, port) -> nodePorts.put(node.address(), port));
+            redis.put("node-ports", nodePorts);
+            if (r.dynamicPorts() != null) {
+                redis.put("dynamic-ports", r.dynamicPorts().toString());
+            }
+            redis.put("release-after", r.releaseAfter().toString());
+            redis.put("max-reply-size", r.maxReplySize());
+            out.put("redis-cluster", redis);
+        }
         return out;
     }
 
@@ -103,7 +131,8 @@ final class AdminViews {
         return e.checkPort() == 0 ? e.address() : Map.of("address", e.address(), "check-port", e.checkPort());
     }
 
-    static Map<String, Object> upstreams(Map<String, ListenerState> listeners) {
+    static Map<String, Object> upstreams(Map<String, ListenerState> listeners,
+                                         Map<String, List<WharfServer.NodePortView>> nodePorts) {
         Map<String, Object> out = new LinkedHashMap<>();
         listeners.forEach((name, state) -> {
             Map<String, Object> l = new LinkedHashMap<>();
@@ -114,6 +143,18 @@ final class AdminViews {
             l.put("endpoints", pool.endpoints().stream().map(AdminViews::endpointState).toList());
             if (!pool.resolveErrors().isEmpty()) {
                 l.put("resolve-errors", pool.resolveErrors());
+            }
+            List<WharfServer.NodePortView> nodes = nodePorts.get(name);
+            if (nodes != null) {
+                l.put("node-ports", nodes.stream().map(n -> {
+                    Map<String, Object> node = new LinkedHashMap<>();
+                    node.put("node", n.node());
+                    node.put("port", n.port());
+                    node.put("upstream", n.upstream());
+                    node.put("configured", n.configured());
+                    node.put("active-sessions", n.activeSessions());
+                    return node;
+                }).toList());
             }
             out.put(name, l);
         });

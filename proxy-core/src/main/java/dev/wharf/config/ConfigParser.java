@@ -444,7 +444,7 @@ public final class ConfigParser {
         }
         String advertisedHost = required(redis, "advertised-host", "the host clients reach Wharf by, such as "
                 + "\"wharf.default.svc\"", this::host);
-        Map<String, Integer> nodePorts = optional(redis, "node-ports", n -> nodePorts(n, listener, listenerHost), Map.of());
+        Map<Endpoint, Integer> nodePorts = optional(redis, "node-ports", n -> nodePorts(n, listener, listenerHost), Map.of());
         RedisClusterSettings.PortRange dynamicPorts = optional(redis, "dynamic-ports",
                 n -> dynamicPorts(n, listener, listenerHost), null);
         Duration releaseAfter = optional(redis, "release-after", this::nonNegativeDuration, defaults.releaseAfter());
@@ -457,12 +457,12 @@ public final class ConfigParser {
         return new RedisClusterSettings(advertisedHost, nodePorts, dynamicPorts, releaseAfter, maxReplySize);
     }
 
-    private Map<String, Integer> nodePorts(Node node, String listener, String listenerHost) {
+    private Map<Endpoint, Integer> nodePorts(Node node, String listener, String listenerHost) {
         Section ports = object(node, "upstream node addresses to proxy ports, such as { \"10.0.0.5:6379\" = 16380 }");
         if (ports == null) {
             return null;
         }
-        Map<String, Integer> result = new LinkedHashMap<>();
+        Map<Endpoint, Integer> result = new LinkedHashMap<>();
         boolean ok = true;
         for (String key : new TreeSet<>(ports.keys())) {
             Node entry = ports.get(key);
@@ -478,7 +478,7 @@ public final class ConfigParser {
                 ok = false;
                 continue;
             }
-            result.put(nodeAddress.address(), port);
+            result.put(nodeAddress, port);
             if (listenerHost != null) {
                 claims.add(new Claim("node " + nodeAddress.address() + " of listener \"" + listener + "\"", listenerHost,
                         port, port, entry.path()));

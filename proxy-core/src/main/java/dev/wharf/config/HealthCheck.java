@@ -41,6 +41,12 @@ public record HealthCheck(
         return up || downInterval.isZero() ? interval : downInterval;
     }
 
+    /** This check with another type. */
+    public HealthCheck withType(Type newType) {
+        return new HealthCheck(newType, interval, downInterval, timeout, rise, fall, jitter, port, method, path,
+                expectStatus, expectBody, role, user, database, passwordFile);
+    }
+
     /** What a check does. */
     public enum Type implements ConfigChoice {
         /** No active check: endpoints are healthy unless passive ejection takes them out. */

@@ -7,12 +7,12 @@ import java.util.Map;
  * The {@code redis-cluster} section of a {@code protocol = redis-cluster} listener.
  *
  * @param advertisedHost the host clients are told for every node (the Service name in a cluster)
- * @param nodePorts      upstream node {@code host:port}, as the cluster reports it, to its proxy port
+ * @param nodePorts      each upstream node, at the address the cluster reports for it, to its proxy port
  * @param dynamicPorts   ports for nodes missing from {@code nodePorts}, or null: none
  * @param releaseAfter   how long a dynamic port stays bound after its node was last seen
  * @param maxReplySize   the largest topology reply (CLUSTER SLOTS, SHARDS, NODES) rewritten, in bytes
  */
-public record RedisClusterSettings(String advertisedHost, Map<String, Integer> nodePorts, PortRange dynamicPorts,
+public record RedisClusterSettings(String advertisedHost, Map<Endpoint, Integer> nodePorts, PortRange dynamicPorts,
                                    Duration releaseAfter, int maxReplySize) {
     public RedisClusterSettings {
         nodePorts = Map.copyOf(nodePorts);

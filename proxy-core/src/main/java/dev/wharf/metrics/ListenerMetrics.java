@@ -93,6 +93,11 @@ public final class ListenerMetrics {
         protocolCounter(WharfMetrics.REDIS_REWRITES, "command", command, "Redis Cluster topology replies (CLUSTER SLOTS, SHARDS, NODES) rewritten to proxy addresses").increment();
     }
 
+    /** A session closed for a malformed frame; {@code side} is {@code client} or {@code upstream}. */
+    public void protocolError(String side) {
+        protocolCounter(WharfMetrics.PROTOCOL_ERRORS, "side", side, "Sessions closed because one side broke the listener's protocol (a malformed or oversized frame)").increment();
+    }
+
     private Counter protocolCounter(String name, String tag, String value, String description) {
         return protocolCounters.computeIfAbsent(name + '\0' + value, k -> Counter.builder(name).tag("listener", listener)
                 .tag(tag, value).description(description).register(registry));

@@ -34,6 +34,7 @@ public final class WharfMetrics implements AutoCloseable {
     static final String KAFKA_REWRITES = "wharf.kafka.rewrites";
     static final String REDIS_REDIRECTS = "wharf.redis.redirects";
     static final String REDIS_REWRITES = "wharf.redis.rewrites";
+    static final String PROTOCOL_ERRORS = "wharf.protocol.errors";
     static final String CONFIG_RELOADS = "wharf.config.reloads";
     static final String CONFIG_GENERATION = "wharf.config.generation";
 

@@ -85,15 +85,10 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
         }
         listener.metrics().accepted.increment();
         Session session = new Session(listener, client, source, proxy);
-        // Before start(): an upstream that connects at once must find these already in place.
-        if (early != null) {
-            session.relayed(true, early.readableBytes());
-            session.holdUntilConnected(early);
-        }
         if (eof) {
             session.inputShutdown(true);
         }
-        session.start();
+        session.start(early);
     }
 
     /** Closes a connection whose PROXY header was missing, malformed, late or not allowed. */

@@ -9,6 +9,8 @@ public enum CloseReason {
     UPSTREAM_UNAVAILABLE,
     /** A health check marked the session's endpoint down, with on-unhealthy = close-sessions. */
     UPSTREAM_UNHEALTHY,
+    /** Bytes that break the listener's protocol (a malformed frame), from either side. */
+    PROTOCOL_ERROR,
     IDLE_TIMEOUT,
     ACCESS_REVOKED,
     DRAIN_TIMEOUT,

@@ -9,21 +9,30 @@ import io.netty.channel.Channel;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * What the relay reads of one listener while it runs: the config in force (swapped whole by a
  * reload), its upstream pool (kept for the listener's life), its meters, limits and live sessions.
+ *
+ * <p>A protocol listener's node ports each have a state of their own ({@link #forNode}) that
+ * differs only in its pool (the one node): config, meters, limits, sessions and logs are the
+ * listener's, so a reload, a drain or a revoked source reaches node sessions too.
  */
 public final class ListenerState {
     private final String name;
     private final ListenerMetrics metrics;
     private final Class<? extends Channel> upstreamChannel;
-    private final ConnectionLimiter limiter = new ConnectionLimiter();
-    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
-    final RateLimitedLog denialLog = new RateLimitedLog(10, Duration.ofSeconds(10));
-    final RateLimitedLog upstreamFailureLog = new RateLimitedLog(10, Duration.ofSeconds(10));
+    private final ConnectionLimiter limiter;
+    private final Set<Session> sessions;
+    final RateLimitedLog denialLog;
+    final RateLimitedLog upstreamFailureLog;
+    final RateLimitedLog protocolErrorLog;
+    /** The listener whose config a node port's state reads; null for a listener's own state. */
+    private final ListenerState parent;
     private volatile ListenerConfig config;
     private final UpstreamPool pool;
+    private volatile Supplier<SessionCodec> codecs = () -> null;
 
     public ListenerState(ListenerConfig config, UpstreamPool pool, ListenerMetrics metrics,
                          Class<? extends Channel> upstreamChannel) {
@@ -32,6 +41,41 @@ public final class ListenerState {
         this.pool = pool;
         this.metrics = metrics;
         this.upstreamChannel = upstreamChannel;
+        this.limiter = new ConnectionLimiter();
+        this.sessions = ConcurrentHashMap.newKeySet();
+        this.denialLog = new RateLimitedLog(10, Duration.ofSeconds(10));
+        this.upstreamFailureLog = new RateLimitedLog(10, Duration.ofSeconds(10));
+        this.protocolErrorLog = new RateLimitedLog(10, Duration.ofSeconds(10));
+        this.parent = null;
+    }
+
+    private ListenerState(ListenerState parent, UpstreamPool nodePool) {
+        this.name = parent.name;
+        this.pool = nodePool;
+        this.metrics = parent.metrics;
+        this.upstreamChannel = parent.upstreamChannel;
+        this.limiter = parent.limiter;
+        this.sessions = parent.sessions;
+        this.denialLog = parent.denialLog;
+        this.upstreamFailureLog = parent.upstreamFailureLog;
+        this.protocolErrorLog = parent.protocolErrorLog;
+        this.parent = parent;
+        this.codecs = parent.codecs;
+    }
+
+    /** The state of one of this listener's node ports, whose sessions go to {@code nodePool}. */
+    public ListenerState forNode(UpstreamPool nodePool) {
+        return new ListenerState(this, nodePool);
+    }
+
+    /** Sets what each new session puts in front of the relay (a protocol mode); set before binding. */
+    public void codecs(Supplier<SessionCodec> codecs) {
+        this.codecs = codecs;
+    }
+
+    /** The protocol handlers for a new session, or null for plain TCP. */
+    SessionCodec newCodec() {
+        return codecs.get();
     }
 
     public String name() {
@@ -39,7 +83,7 @@ public final class ListenerState {
     }
 
     public ListenerConfig config() {
-        return config;
+        return parent == null ? config : parent.config();
     }
 
     public UpstreamPool pool() {

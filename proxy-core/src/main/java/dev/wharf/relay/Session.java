@@ -1,6 +1,7 @@
 package dev.wharf.relay;
 
 import dev.wharf.config.ListenerConfig;
+import dev.wharf.protocol.ProtocolViolation;
 import dev.wharf.upstream.EndpointState;
 import dev.wharf.upstream.UpstreamSession;
 import io.netty.bootstrap.Bootstrap;
@@ -31,6 +32,7 @@ public final class Session implements UpstreamSession {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     /** A read loop this large means a bulk transfer, which splice moves more cheaply than copies. */
     private static final int SPLICE_BATCH = 128 * 1024;
+    private static final String CODEC = "protocol";
 
     private final ListenerState listener;
     private final ListenerConfig config;
@@ -51,6 +53,8 @@ public final class Session implements UpstreamSession {
     private CloseReason reason;
     private ScheduledFuture<?> idleCheck;
     private Splicer splicer;
+    /** The protocol mode's handlers, or null for plain TCP. */
+    private final SessionCodec codec;
 
     Session(ListenerState listener, Channel client, InetSocketAddress source, InetSocketAddress proxy) {
         this.listener = listener;
@@ -58,6 +62,7 @@ public final class Session implements UpstreamSession {
         this.client = client;
         this.source = source;
         this.proxy = proxy;
+        this.codec = listener.newCodec();
     }
 
     /** The client's address: the peer's own, or the one a trusted proxy's PROXY header named. */
@@ -65,8 +70,18 @@ public final class Session implements UpstreamSession {
         return source;
     }
 
-    void start() {
+    /**
+     * Starts relaying; {@code early} (or null) holds the bytes that came right behind a PROXY
+     * header, which go through the pipeline like any later read.
+     */
+    void start(ByteBuf early) {
+        if (codec != null) {
+            client.pipeline().addLast(CODEC, codec.client());
+        }
         client.pipeline().addLast(RelayHandler.NAME, new RelayHandler(this, true));
+        if (early != null) {
+            client.pipeline().fireChannelRead(early);
+        }
         listener.sessions().add(this);
         listener.metrics().active.incrementAndGet();
         client.closeFuture().addListener(f -> ended());
@@ -123,6 +138,10 @@ public final class Session implements UpstreamSession {
         }
         upstream = channel;
         endpoint = candidate;
+        if (codec != null) {
+            // Only now: a connect that failed over to another endpoint must not have used the handler.
+            upstream.pipeline().addFirst(CODEC, codec.upstream());
+        }
         if (early != null) {
             upstream.writeAndFlush(early, upstream.voidPromise());
             early = null;
@@ -142,7 +161,7 @@ public final class Session implements UpstreamSession {
      * not ask Netty to read that side again.
      */
     boolean spliceFrom(boolean clientSide, int batchBytes) {
-        if (batchBytes < SPLICE_BATCH || !config.splice() || upstream == null || reason != null) {
+        if (batchBytes < SPLICE_BATCH || !config.splice() || codec != null || upstream == null || reason != null) {
             return false;
         }
         if (splicer == null) {
@@ -250,8 +269,31 @@ public final class Session implements UpstreamSession {
     }
 
     void failed(boolean clientSide, Throwable cause) {
+        ProtocolViolation violation = violation(cause);
+        if (violation != null) {
+            listener.metrics().protocolError(clientSide ? "client" : "upstream");
+            LoggingEventBuilder event = listener.protocolErrorLog.atWarn(LOG);
+            if (event != null) {
+                event.addKeyValue("listener", listener.name()).addKeyValue("source", format(source))
+                        .addKeyValue("upstream", endpoint == null ? "-" : endpoint.id())
+                        .log("closing the session: malformed {} from the {}: {}", config.protocol().configName(),
+                                clientSide ? "client" : "upstream", violation.getMessage());
+            }
+            closeBoth(CloseReason.PROTOCOL_ERROR);
+            return;
+        }
         LOG.debug("session error on the {} side of listener {}", clientSide ? "client" : "upstream", listener.name(), cause);
         closeBoth(clientSide ? CloseReason.CLIENT_ERROR : CloseReason.UPSTREAM_ERROR);
+    }
+
+    /** The protocol violation behind {@code cause} (decoders wrap what they throw), or null. */
+    private static ProtocolViolation violation(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof ProtocolViolation v) {
+                return v;
+            }
+        }
+        return null;
     }
 
     @Override

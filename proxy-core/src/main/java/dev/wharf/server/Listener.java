@@ -17,45 +17,75 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A bound listening socket and the {@link ListenerState} its connections use. */
+/**
+ * A bound listening socket and the {@link ListenerState} its connections use; for a protocol
+ * listener, also its {@link NodePorts}.
+ */
 final class Listener {
     private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
 
     final ListenerState state;
+    private final NodePorts nodePorts;
     private Channel serverChannel;
 
-    Listener(ListenerState state) {
+    Listener(ListenerState state, NodePorts nodePorts) {
         this.state = state;
+        this.nodePorts = nodePorts;
     }
 
-    /** Binds the socket; blocks, so call it off the event loops. */
+    /** Binds the socket, then the node ports; blocks, so call it off the event loops. */
     void bind(EventLoopGroup group, Transport transport) throws ConfigException {
         ListenerConfig config = state.config();
+        serverChannel = bindSocket(state, config.port(), "wharf.listeners." + config.name() + ".port", group, transport);
+        LOG.atInfo().addKeyValue("listener", config.name()).addKeyValue("address", hostPort(config.host(), config.port()))
+                .addKeyValue("protocol", config.protocol().configName())
+                .addKeyValue("upstreams", config.upstream().endpoints().size())
+                .log("listening on {}", hostPort(config.host(), config.port()));
+        if (nodePorts != null) {
+            try {
+                nodePorts.start();
+            } catch (ConfigException e) {
+                stopAccepting();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Binds {@code port} on the listener's host for connections that {@code state} admits and
+     * relays; blocks. {@code path} names the setting that asked for the port, for the error.
+     */
+    static Channel bindSocket(ListenerState state, int port, String path, EventLoopGroup group, Transport transport)
+            throws ConfigException {
+        String host = state.config().host();
         ChannelFuture bound = RelayOptions.onAccepted(new ServerBootstrap())
                 .group(group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childHandler(new AdmissionHandler(state))
-                .bind(config.host(), config.port())
+                .bind(host, port)
                 .awaitUninterruptibly();
         if (!bound.isSuccess()) {
-            throw new ConfigException("wharf.listeners." + config.name() + ".port",
-                    "cannot listen on " + hostPort(config) + ": " + bound.cause().getMessage());
+            throw new ConfigException(path, "cannot listen on " + hostPort(host, port) + ": " + bound.cause().getMessage());
         }
-        serverChannel = bound.channel();
-        LOG.atInfo().addKeyValue("listener", config.name()).addKeyValue("address", hostPort(config))
-                .addKeyValue("protocol", config.protocol().configName())
-                .addKeyValue("upstreams", config.upstream().endpoints().size())
-                .log("listening on {}", hostPort(config));
+        return bound.channel();
     }
 
-    /** Stops accepting new connections; live sessions go on. */
+    /** Stops accepting new connections, on the node ports too; live sessions go on. */
     void stopAccepting() {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly();
             serverChannel = null;
         }
+        if (nodePorts != null) {
+            nodePorts.stop();
+        }
+    }
+
+    /** The node ports, or null for a listener without them. */
+    NodePorts nodePorts() {
+        return nodePorts;
     }
 
     boolean bound() {
@@ -106,8 +136,7 @@ final class Listener {
         }
     }
 
-    static String hostPort(ListenerConfig config) {
-        String host = config.host();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + config.port();
+    static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 }

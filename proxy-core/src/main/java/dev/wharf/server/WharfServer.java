@@ -7,7 +7,11 @@ import dev.wharf.config.ListenerConfig;
 import dev.wharf.config.WharfConfig;
 import dev.wharf.metrics.WharfMetrics;
 import dev.wharf.relay.CloseReason;
+import dev.wharf.config.Protocol;
+import dev.wharf.protocol.kafka.KafkaCodec;
+import dev.wharf.protocol.redis.RedisClusterCodec;
 import dev.wharf.relay.ListenerState;
+import dev.wharf.relay.SessionCodec;
 import dev.wharf.relay.Splicer;
 import dev.wharf.upstream.Resolver;
 import dev.wharf.upstream.UpstreamPool;
@@ -26,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -201,7 +206,30 @@ public final class WharfServer implements AutoCloseable {
     private Listener newListener(ListenerConfig config) {
         var listenerMetrics = metrics.listener(config.name());
         UpstreamPool pool = UpstreamPool.create(config.name(), config.upstream(), listenerMetrics, upstreamWorkers);
-        return new Listener(new ListenerState(config, pool, listenerMetrics, transport.channel()));
+        ListenerState state = new ListenerState(config, pool, listenerMetrics, transport.channel());
+        if (config.protocol() == Protocol.TCP) {
+            return new Listener(state, null);
+        }
+        NodePorts nodePorts = new NodePorts(state, upstreamWorkers, relayGroup, transport);
+        state.codecs(codecs(state, nodePorts));
+        return new Listener(state, nodePorts);
+    }
+
+    /** What each session of a protocol listener puts in front of the relay. */
+    private static Supplier<SessionCodec> codecs(ListenerState state, NodePorts routes) {
+        ListenerConfig config = state.config();
+        return switch (config.protocol()) {
+            case TCP -> () -> null;
+            case KAFKA -> () -> {
+                KafkaCodec codec = new KafkaCodec(state.name(), config.kafka().maxFrameSize(), routes, state.metrics());
+                return new SessionCodec(codec.requestHandler(), codec.responseHandler());
+            };
+            case REDIS_CLUSTER -> () -> {
+                RedisClusterCodec codec = new RedisClusterCodec(state.name(), config.redisCluster().maxReplySize(), routes,
+                        state.metrics());
+                return new SessionCodec(codec.requestHandler(), codec.responseHandler());
+            };
+        };
     }
 
     /** Waits, at most one check timeout, for the first verdict on every endpoint these pools have just gained. */
@@ -249,6 +277,22 @@ public final class WharfServer implements AutoCloseable {
     public synchronized Map<String, ListenerState> listeners() {
         Map<String, ListenerState> view = new TreeMap<>();
         listeners.forEach((name, l) -> view.put(name, l.state));
+        return Collections.unmodifiableMap(view);
+    }
+
+    /** A node port of a protocol listener, as /upstreams shows it. */
+    public record NodePortView(String node, int port, String upstream, boolean configured, int activeSessions) {
+    }
+
+    /** The node ports bound now, by listener (protocol listeners only). */
+    public synchronized Map<String, List<NodePortView>> nodePorts() {
+        Map<String, List<NodePortView>> view = new TreeMap<>();
+        listeners.forEach((name, l) -> {
+            if (l.nodePorts() != null) {
+                view.put(name, l.nodePorts().view().stream().map(p -> new NodePortView(p.node, p.port,
+                        p.target().address(), p.pinned, p.sessions())).toList());
+            }
+        });
         return Collections.unmodifiableMap(view);
     }
 

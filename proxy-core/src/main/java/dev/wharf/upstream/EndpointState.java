@@ -191,6 +191,9 @@ public final class EndpointState {
 
     /** The endpoint left the upstream table: stop exporting its health. */
     void retire() {
+        if (healthGauge == null) {
+            return;
+        }
         try {
             healthGauge.close();
         } catch (Exception e) {

@@ -49,11 +49,14 @@ public final class UpstreamPool implements AutoCloseable {
     private final Map<EndpointState, Checker> checkers = new HashMap<>();
     private ScheduledFuture<?> nextResolve;
     private boolean closed;
+    /** Whether members export wharf_upstream_healthy (a node port's one-node pool does not: its node may be a listed endpoint too). */
+    private final boolean gauges;
 
-    private UpstreamPool(String listener, ListenerMetrics metrics, UpstreamWorkers workers) {
+    private UpstreamPool(String listener, ListenerMetrics metrics, UpstreamWorkers workers, boolean gauges) {
         this.listener = listener;
         this.metrics = metrics;
         this.workers = workers;
+        this.gauges = gauges;
     }
 
     /**
@@ -61,9 +64,30 @@ public final class UpstreamPool implements AutoCloseable {
      */
     public static UpstreamPool create(String listener, UpstreamConfig config, ListenerMetrics metrics,
                                       UpstreamWorkers workers) {
-        UpstreamPool pool = new UpstreamPool(listener, metrics, workers);
+        UpstreamPool pool = new UpstreamPool(listener, metrics, workers, true);
         pool.update(config);
         return pool;
+    }
+
+    /**
+     * The pool behind one node port of a protocol listener: {@code node} only, no active check,
+     * no ejection (a session for that node has nowhere else to go), no health gauge. Off the event loops.
+     */
+    public static UpstreamPool forNode(String listener, Endpoint node, UpstreamConfig listenerUpstream,
+                                       ListenerMetrics metrics, UpstreamWorkers workers) {
+        UpstreamPool pool = new UpstreamPool(listener, metrics, workers, false);
+        pool.update(nodeConfig(node, listenerUpstream));
+        return pool;
+    }
+
+    /** Points a node port's pool at the node's new address (a broker that moved). Off the event loops. */
+    public void moveNode(Endpoint node) {
+        update(nodeConfig(node, config));
+    }
+
+    private static UpstreamConfig nodeConfig(Endpoint node, UpstreamConfig base) {
+        return new UpstreamConfig(List.of(node), Balance.FIRST_HEALTHY, base.healthCheck().withType(HealthCheck.Type.NONE),
+                OnUnhealthy.KEEP, 0, base.ejectFor(), base.resolveInterval());
     }
 
     /**
@@ -162,7 +186,9 @@ public final class UpstreamPool implements AutoCloseable {
                 if (member == null) {
                     member = new EndpointState(endpoint, address.getValue(), address.getKey(),
                             active ? EndpointState.Health.UNKNOWN : EndpointState.Health.UP);
-                    member.healthGauge = metrics.endpointHealth(member.id(), member::routable);
+                    if (gauges) {
+                        member.healthGauge = metrics.endpointHealth(member.id(), member::routable);
+                    }
                     startChecks(member);
                 } else if (checkChanged || !member.endpoint().equals(endpoint)) {
                     // A new check, or a new check-port for the same address.

@@ -1,6 +1,7 @@
 package dev.wharf.upstream;
 
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,6 +30,16 @@ public final class UpstreamWorkers implements AutoCloseable {
     /** Runs {@code task} on a worker thread after {@code delayNanos}. */
     ScheduledFuture<?> later(Runnable task, long delayNanos) {
         return timer.schedule(() -> work.execute(task), delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs {@code task} on a worker thread now and then every {@code period}, until cancelled. */
+    public ScheduledFuture<?> every(Runnable task, java.time.Duration period) {
+        return timer.scheduleWithFixedDelay(() -> work.execute(task), 0, period.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The worker threads, for blocking work such as binding a port. */
+    public Executor executor() {
+        return work;
     }
 
     @Override

@@ -749,7 +749,7 @@ class ConfigParserTest {
 
         // then
         assertEquals(new RedisClusterSettings("wharf.default.svc",
-                Map.of("10.0.0.60:6379", 16380, "redis-b.example:6379", 16381),
+                Map.of(new Endpoint("10.0.0.60", 6379, 0), 16380, new Endpoint("redis-b.example", 6379, 0), 16381),
                 new RedisClusterSettings.PortRange(17000, 17009), Duration.ofMinutes(5), 16 << 20), redis.redisCluster());
         assertNull(redis.kafka());
     }

@@ -121,8 +121,7 @@ class OrderedOutputTest {
         @Override
         public ByteBuf finish() {
             if (failure != null) {
-                buf.release();
-                throw failure;
+                throw failure; // OrderedOutput then calls discard()
             }
             return buf;
         }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wharf.config.ConfigParser;
+import dev.wharf.config.Endpoint;
 import dev.wharf.config.KafkaSettings;
 import dev.wharf.config.ListenerConfig;
 import dev.wharf.config.Protocol;
@@ -43,7 +44,8 @@ class ChartProtocolListenersTest {
             Map.of("kafka", 19092, "kafka-19101", 19101, "kafka-19102", 19102, "kafka-19103", 19103);
     private static final Map<String, Integer> REDIS_PORTS =
             Map.of("redis", 16379, "redis-16380", 16380, "redis-16381", 16381);
-    private static final Map<String, Integer> NODE_PORTS = Map.of("172.19.0.60:6379", 16380, "172.19.0.61:6379", 16381);
+    private static final Map<Endpoint, Integer> NODE_PORTS = Map.of(new Endpoint("172.19.0.60", 6379, 0), 16380,
+            new Endpoint("172.19.0.61", 6379, 0), 16381);
     private static final String SERVICE_DNS_NAME = RELEASE + "." + NAMESPACE + ".svc";
     // A container port name (IANA_SVC_NAME), the strictest rule a port name meets in Kubernetes.
     private static final Pattern PORT_NAME = Pattern.compile("(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*");
@@ -117,7 +119,8 @@ class ChartProtocolListenersTest {
         // then
         assertEquals(new KafkaSettings("kafka.example.com", 20000, 7, Duration.ofMillis(500), Duration.ZERO, 16 << 20),
                 config.listeners().get("kafka").kafka());
-        assertEquals(new RedisClusterSettings("fd00::10", Map.of("172.19.0.60:6379", 16380, "[fd00::1]:6379", 16390),
+        assertEquals(new RedisClusterSettings("fd00::10", Map.of(new Endpoint("172.19.0.60", 6379, 0), 16380,
+                        new Endpoint("fd00::1", 6379, 0), 16390),
                         new RedisClusterSettings.PortRange(17000, 17003), Duration.ofHours(1), 1 << 20),
                 config.listeners().get("redis").redisCluster());
 

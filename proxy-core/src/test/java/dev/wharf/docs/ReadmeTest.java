@@ -52,6 +52,11 @@ class ReadmeTest {
         try (UpstreamWorkers workers = new UpstreamWorkers(Resolver.SYSTEM);
              UpstreamPool pool = UpstreamPool.create("pg", TestConfigs.upstream("endpoints = [\"127.0.0.1:1\"]"),
                      metrics.listener("pg"), workers)) {
+            // The protocol counters appear with their first event.
+            metrics.listener("pg").kafkaRewrite("metadata");
+            metrics.listener("pg").redisRedirect("moved");
+            metrics.listener("pg").redisRewrite("cluster_slots");
+            metrics.listener("pg").protocolError("client");
             scrape = metrics.scrape();
         }
         Set<String> exported = new TreeSet<>();

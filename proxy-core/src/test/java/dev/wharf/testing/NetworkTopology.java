@@ -40,9 +40,9 @@ import java.util.stream.IntStream;
  * started through {@link #upstream()}, a proxy in Wi through {@link #proxy(int)}.
  *
  * <p>Namespaces are named {@code wharf-PID-SLOT-up} and {@code wharf-PID-SLOT-wI}, the root ends of the
- * veths {@code whPIDsSLOTpI}. Use it as {@code @RegisterExtension static final}, declared before the
- * servers placed in it (JUnit closes extensions in reverse order), or with {@link #start()} and
- * {@link #close()}. {@link #close()} kills whatever still runs in the namespaces and deletes them, the
+ * veths {@code whPIDsSLOTpI}. Use it as {@code @RegisterExtension @Order(1) static final}, with the
+ * servers placed in it ordered after it (JUnit's order of unannotated extension fields is deliberately
+ * unspecified; it closes them in reverse), or with {@link #start()} and {@link #close()}. {@link #close()} kills whatever still runs in the namespaces and deletes them, the
  * veths and the route; a shutdown hook does the same if the JVM exits first, and {@link #start()} first
  * removes what earlier JVMs that no longer exist left behind. It needs root and iproute2, and fails,
  * never skips, without them.

@@ -6,12 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.wharf.it.PrometheusText;
 import dev.wharf.testing.NetworkTopology;
 import dev.wharf.testing.RedisCluster;
 import dev.wharf.testing.RedisClusterNode;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -20,7 +24,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A Redis Cluster in the upstream namespace of a network topology, which the test JVM cannot reach. */
+/** A Redis Cluster in the upstream namespace, reached from the test JVM only through Wharf in a proxy namespace. */
 class RedisClusterIT {
 
     private static final Duration SHORT = Duration.ofSeconds(10);
@@ -112,6 +116,42 @@ class RedisClusterIT {
         REDIS.restart(replica);
         assertEquals(id, REDIS.cli(replica, "CLUSTER", "MYID"));
         assertEquals(replica, REDIS.replicaOf(master));
+    }
+
+    @Test
+    void wharfInAProxyNamespaceIsTheBridgeFromTheTestJvmToANode() throws IOException {
+        // given Wharf in W1 with a plain TCP listener to one node
+        RedisClusterNode node = REDIS.nodes().get(2);
+        String config = """
+                wharf.listeners.redis {
+                  host = "%s"
+                  port = 16379
+                  protocol = tcp
+                  allow = ["%s"]
+                  upstream.endpoints = ["%s"]
+                }
+                """.formatted(TOPOLOGY.proxyHost(1), TOPOLOGY.rootHost(1), node.address());
+        try (WharfProcess wharf = WharfProcess.start(TOPOLOGY, 1, config);
+             Socket client = new Socket()) {
+            // when the test JVM sends PING to Wharf
+            client.setSoTimeout(10_000);
+            client.connect(new InetSocketAddress(TOPOLOGY.proxyHost(1), 16379), 5_000);
+            client.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+
+            // then the node's reply comes back, byte for byte
+            assertEquals("+PONG\r\n", read(client.getInputStream(), 7), wharf.logTail(20));
+            // and the node sees the session come from W1's leg, not from the test JVM
+            String clients = REDIS.cli(node, "CLIENT", "LIST");
+            assertTrue(clients.contains("addr=" + TOPOLOGY.proxyEgressHost(1) + ":"), clients);
+            // and Wharf counted it, on the admin server the test JVM scrapes in W1
+            assertEquals(1.0, PrometheusText.value(wharf.metrics(), "wharf_connections_total",
+                    "listener", "redis", "outcome", "accepted"));
+        }
+    }
+
+    private static String read(InputStream in, int n) throws IOException {
+        byte[] bytes = in.readNBytes(n);
+        return new String(bytes, StandardCharsets.US_ASCII);
     }
 
     /** Waits until {@code node} itself reports {@code role} in {@code ROLE}'s first line. */

@@ -187,6 +187,43 @@ public abstract class ChildProcess extends ClassScoped {
     }
 
 
+    /**
+     * Starts {@code servers} in parallel and waits for them all: for cluster members that become ready only
+     * together (a quorum, a primary and its replicas). Throws the first failure, with the others suppressed.
+     */
+    public static void startAll(List<? extends ChildProcess> servers) {
+        List<RuntimeException> failures = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (ChildProcess server : servers) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.start();
+                } catch (RuntimeException e) {
+                    synchronized (failures) {
+                        failures.add(e);
+                    }
+                }
+            }, "wharf-start-" + server.name);
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting " + servers.stream().map((ChildProcess s) -> s.name).toList(), e);
+            }
+        }
+        synchronized (failures) {
+            if (!failures.isEmpty()) {
+                RuntimeException first = failures.get(0);
+                failures.subList(1, failures.size()).forEach(first::addSuppressed);
+                throw first;
+            }
+        }
+    }
+
     // ---- state ----
 
     /** The address the server binds and announces. */

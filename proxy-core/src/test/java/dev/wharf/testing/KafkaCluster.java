@@ -257,7 +257,7 @@ public final class KafkaCluster extends ClassScoped {
             Class.forName("kafka.Kafka", false, loader);
         } catch (ClassNotFoundException e) {
             throw new IllegalStateException("KafkaCluster runs its brokers from the test classpath, which has no kafka.Kafka:"
-                    + " add org.apache.kafka:kafka_2.13 (test scope, version ${kafka.version}) to this module's pom, as proxy-k8s has", e);
+                    + " add org.apache.kafka:kafka_2.13 (test scope; the parent pom manages its version) to this module's pom, as proxy-k8s has", e);
         }
         try {
             Class.forName("ch.qos.logback.classic.Logger", false, loader);

@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * A real server run as a child process on 127.0.0.1, for integration tests.
+ * A real server run as a child process, for integration tests: on 127.0.0.1 by default, or at a
+ * {@link Placement} such as a namespace of a {@link NetworkTopology}.
  *
  * <p>Use it as {@code @RegisterExtension static final X SERVER = new X();} (started before the class's
  * tests, closed after them, also when a test fails) or programmatically with {@link #start()} in a
@@ -35,15 +36,37 @@ public abstract class ChildProcess extends ClassScoped {
     private static final int LOG_TAIL_LINES = 40;
 
     private final String name;
+    private final Placement placement;
+    private final int configuredPort;
     // Volatile: the shutdown hook reads them without the lock.
     private volatile Path dir;
     private volatile Path log;
     private int port;
+    private long launchLogOffset;
     private volatile Process process;
     private Thread shutdownHook;
 
+    /** On 127.0.0.1, on a free port picked at the first start. */
     protected ChildProcess(String name) {
+        this(name, Placement.LOOPBACK, 0);
+    }
+
+    /**
+     * At {@code placement}, on {@code port}; 0 picks a free one at the first start, which only a placement
+     * in the test JVM's own network namespace can do (it binds the port to find out).
+     */
+    protected ChildProcess(String name, Placement placement, int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port: " + port + " (expected: 0-65535)");
+        }
+        if (port == 0 && !placement.inTestNamespace()) {
+            throw new IllegalArgumentException(name + " port: 0 (expected: a fixed port in " + placement
+                    + ", where the test JVM cannot look for a free one)");
+        }
         this.name = name;
+        this.placement = placement;
+        this.configuredPort = port;
+        this.port = port;
     }
 
     // ---- what a concrete server supplies ----
@@ -85,13 +108,13 @@ public abstract class ChildProcess extends ClassScoped {
                 registerShutdownHook();
                 prepare(dir);
             }
-            // A fixed port (a restart) is kept even if taken: moving would strand the clients using it.
+            // A fixed port (configured, or kept for a restart) is kept even if taken: moving would strand
+            // the clients using it.
             boolean fixedPort = port != 0;
             for (int attempt = 1; ; attempt++) {
                 if (!fixedPort) {
                     port = freePort();
                 }
-                long logOffset = Files.size(log);
                 launch();
                 try {
                     awaitReady();
@@ -99,7 +122,7 @@ public abstract class ChildProcess extends ClassScoped {
                 } catch (StartupException e) {
                     kill();
                     // Another process may grab the port between freePort() and the server's bind: retry.
-                    if (fixedPort || !logSince(logOffset).toLowerCase(java.util.Locale.ROOT).contains("address already in use") || attempt == PORT_ATTEMPTS) {
+                    if (fixedPort || !logSinceLaunch().toLowerCase(java.util.Locale.ROOT).contains("address already in use") || attempt == PORT_ATTEMPTS) {
                         throw e;
                     }
                 }
@@ -152,7 +175,7 @@ public abstract class ChildProcess extends ClassScoped {
     public synchronized void close() {
         kill();
         deleteDir();
-        port = 0;
+        port = configuredPort;
         if (shutdownHook != null) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);
@@ -164,10 +187,53 @@ public abstract class ChildProcess extends ClassScoped {
     }
 
 
+    /**
+     * Starts {@code servers} in parallel and waits for them all: for cluster members that become ready only
+     * together (a quorum, a primary and its replicas). Throws the first failure, with the others suppressed.
+     */
+    public static void startAll(List<? extends ChildProcess> servers) {
+        List<RuntimeException> failures = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (ChildProcess server : servers) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.start();
+                } catch (RuntimeException e) {
+                    synchronized (failures) {
+                        failures.add(e);
+                    }
+                }
+            }, "wharf-start-" + server.name);
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting " + servers.stream().map((ChildProcess s) -> s.name).toList(), e);
+            }
+        }
+        synchronized (failures) {
+            if (!failures.isEmpty()) {
+                RuntimeException first = failures.get(0);
+                failures.subList(1, failures.size()).forEach(first::addSuppressed);
+                throw first;
+            }
+        }
+    }
+
     // ---- state ----
 
+    /** The address the server binds and announces. */
     public final String host() {
-        return HOST;
+        return placement.host();
+    }
+
+    /** Where the server runs. */
+    public final Placement placement() {
+        return placement;
     }
 
     /** The port the server listens on; kept across {@link #stop()}/{@link #start()}. */
@@ -191,6 +257,18 @@ public abstract class ChildProcess extends ClassScoped {
         return dir;
     }
 
+    /** Everything the server (and the helper commands run for it) wrote so far; "" before the first start. */
+    public final synchronized String log() {
+        if (log == null || !Files.exists(log)) {
+            return "";
+        }
+        try {
+            return new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + log, e);
+        }
+    }
+
     /** The last {@code lines} lines of the server's output, for a failing test's message. */
     public final synchronized String logTail(int lines) {
         if (log == null || !Files.exists(log)) {
@@ -206,9 +284,12 @@ public abstract class ChildProcess extends ClassScoped {
 
     // ---- helpers for subclasses ----
 
-    /** Runs a short helper command (e.g. initdb) to completion, appending its output to the server log. */
+    /**
+     * Runs a short helper command (e.g. initdb) to completion where the server runs, appending its output
+     * to the server log.
+     */
     protected final void run(List<String> command, Duration timeout) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command)
+        Process p = new ProcessBuilder(placement.command(command))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -220,6 +301,11 @@ public abstract class ChildProcess extends ClassScoped {
         if (p.exitValue() != 0) {
             throw new IOException(String.join(" ", command) + " exited with " + p.exitValue());
         }
+    }
+
+    /** What the server has written to its log since it was last launched (for a probe that waits for a line). */
+    protected final synchronized String logSinceLaunch() throws IOException {
+        return logSince(launchLogOffset);
     }
 
     /**
@@ -247,7 +333,8 @@ public abstract class ChildProcess extends ClassScoped {
     // ---- internals ----
 
     private void launch() throws IOException {
-        process = new ProcessBuilder(command(dir, port))
+        launchLogOffset = Files.size(log);
+        process = new ProcessBuilder(placement.command(command(dir, port)))
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -334,8 +421,8 @@ public abstract class ChildProcess extends ClassScoped {
         return tail.isEmpty() ? "" : "\n--- last " + LOG_TAIL_LINES + " lines of " + log + " ---\n" + tail;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+    private int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(placement.host()))) {
             return s.getLocalPort();
         }
     }

@@ -76,7 +76,8 @@ public final class PatroniCluster extends ClassScoped {
             String etcdHosts = etcd.clientAddress();
             nodes = IntStream.rangeClosed(1, size).mapToObj(i -> new PatroniNode(scope, "node" + i, etcdHosts)).toList();
             registerShutdownHook();
-            startAll(nodes);
+            // In parallel: one bootstraps while the others wait for it and take a base backup.
+            ChildProcess.startAll(nodes);
             awaitReplicasStreaming(START_TIMEOUT);
         } catch (RuntimeException | Error e) {
             try {
@@ -336,40 +337,6 @@ public final class PatroniCluster extends ClassScoped {
             }
         }
         return new Replication(streaming, sync);
-    }
-
-    private static void startAll(List<PatroniNode> nodes) {
-        // In parallel: one bootstraps while the others wait for it and take a base backup.
-        List<RuntimeException> failures = new ArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        for (PatroniNode node : nodes) {
-            Thread t = new Thread(() -> {
-                try {
-                    node.start();
-                } catch (RuntimeException e) {
-                    synchronized (failures) {
-                        failures.add(e);
-                    }
-                }
-            }, "wharf-start-" + node.name());
-            t.start();
-            threads.add(t);
-        }
-        for (Thread t : threads) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while starting the Patroni nodes", e);
-            }
-        }
-        RuntimeException failure = null;
-        for (RuntimeException e : failures) {
-            failure = addTo(failure, e);
-        }
-        if (failure != null) {
-            throw failure;
-        }
     }
 
     /** Runs a short command to completion and returns its output; throws with the output if it fails. */

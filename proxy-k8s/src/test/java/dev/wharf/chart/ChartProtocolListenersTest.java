@@ -170,7 +170,7 @@ class ChartProtocolListenersTest {
             assertEquals(kafka.portOf(broker), ports.get("kafka-" + kafka.portOf(broker)), "broker " + broker);
         }
         config.listeners().get("redis").redisCluster().nodePorts().forEach(
-                (node, port) -> assertEquals(port, ports.get("redis-" + port), node));
+                (node, port) -> assertEquals(port, ports.get("redis-" + port), node.address()));
         service.getSpec().getPorts().stream().filter(p -> !p.getName().equals("admin"))
                 .forEach(p -> assertEquals(new IntOrString(p.getPort()), p.getTargetPort(), p.getName()));
         assertEquals(service.getSpec().getPorts().size(), ports.size(), "port names are unique");

@@ -96,6 +96,37 @@ public final class WharfProcess extends ChildProcess {
         return response.body();
     }
 
+    /** Stops each (null: never started), then fails if any reported a leaked buffer; closes them all. */
+    public static void stopAll(WharfProcess... replicas) {
+        AssertionError failure = null;
+        for (WharfProcess replica : replicas) {
+            if (replica == null) {
+                continue;
+            }
+            try {
+                replica.stop();
+                replica.assertNoLeaks();
+            } catch (AssertionError e) {
+                failure = failure == null ? e : failure;
+            } finally {
+                replica.close();
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Fails if Netty reported a leaked buffer in this Wharf's log. */
+    public void assertNoLeaks() {
+        String log = log();
+        int leak = log.indexOf("LEAK:");
+        if (leak >= 0) {
+            throw new AssertionError("Wharf in " + placement() + " leaked buffers:\n"
+                    + log.substring(leak, Math.min(log.length(), leak + 4000)));
+        }
+    }
+
     // ---- ChildProcess ----
 
     @Override
@@ -109,7 +140,9 @@ public final class WharfProcess extends ChildProcess {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return List.of(JAVA.toString(), "-Xmx256m", "-jar", JAR.toString(), "--no-kubernetes", "--config", file.toString());
+        // The leak detector at its strictest, as in every test JVM: assertNoLeaks() reads its reports.
+        return List.of(JAVA.toString(), "-Xmx256m", "-Dio.netty.leakDetection.level=paranoid", "-jar", JAR.toString(),
+                "--no-kubernetes", "--config", file.toString());
     }
 
     @Override

@@ -88,6 +88,25 @@ public abstract class ChildProcess extends ClassScoped {
     /** Called after the process has exited, to drop client state such as cached connections. */
     protected void stopped() {}
 
+    /** Closes every process, also when some fail; throws the first failure, the others suppressed in it. */
+    public static void closeAll(List<? extends ChildProcess> processes) {
+        RuntimeException failure = null;
+        for (ChildProcess process : processes) {
+            try {
+                process.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
     // ---- lifecycle ----
 
     /**

@@ -27,6 +27,23 @@ public abstract class ClassScoped implements BeforeAllCallback, AfterAllCallback
         start();
     }
 
+    /**
+     * Runs {@code starting}; if it fails, closes this fixture, so a half-started one leaves nothing
+     * behind, and rethrows (a failure of the close suppressed in it).
+     */
+    protected final void startOrClose(Runnable starting) {
+        try {
+            starting.run();
+        } catch (RuntimeException | Error e) {
+            try {
+                close();
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
     @Override
     public synchronized void afterAll(ExtensionContext context) {
         if (context.getUniqueId().equals(ownerContextId)) {

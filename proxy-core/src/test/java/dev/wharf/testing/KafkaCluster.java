@@ -74,7 +74,7 @@ public final class KafkaCluster extends ClassScoped {
             return;
         }
         requireBrokerClasses();
-        try {
+        startOrClose(() -> {
             where = placement.get();
             String clusterId = Uuid.randomUuid().toString();
             int[] ports = ports(where);
@@ -87,34 +87,16 @@ public final class KafkaCluster extends ClassScoped {
             // Together: no node reports started before a majority of controllers has elected a leader.
             ChildProcess.startAll(brokers);
             awaitBrokers(nodeIds(), START_TIMEOUT);
-        } catch (RuntimeException | Error e) {
-            try {
-                close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        });
     }
 
     /** Kills every node and deletes their directories. Safe to call twice. */
     @Override
     public synchronized void close() {
-        RuntimeException failure = null;
-        for (KafkaBroker broker : brokers) {
-            try {
-                broker.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        brokers = List.of();
-        if (failure != null) {
-            throw failure;
+        try {
+            ChildProcess.closeAll(brokers);
+        } finally {
+            brokers = List.of();
         }
     }
 

@@ -2,6 +2,9 @@ package dev.wharf.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.Socket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -92,19 +95,12 @@ public final class NetworkTopology extends ClassScoped {
             return;
         }
         requireRootAndIp();
-        try {
+        startOrClose(() -> {
             slot = claimSlot();
             created = new Created();
             registerShutdownHook();
             create(slot.number(), created);
-        } catch (RuntimeException | Error e) {
-            try {
-                close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        });
     }
 
     /** Kills what runs in the namespaces and deletes them, the veths and the route. Safe to call twice. */
@@ -134,6 +130,22 @@ public final class NetworkTopology extends ClassScoped {
     }
 
     // ---- addresses and namespaces ----
+
+    /** Fails unless a connect from the test JVM to {@code hostPort} (in U) fails at once with "No route to host". */
+    public void assertNoRouteFromHere(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        InetSocketAddress address = new InetSocketAddress(hostPort.substring(0, colon),
+                Integer.parseInt(hostPort.substring(colon + 1)));
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 2000);
+        } catch (NoRouteToHostException expected) {
+            return;
+        } catch (IOException e) {
+            throw new AssertionError("connecting to " + hostPort + " from the test JVM failed, but not for want of a"
+                    + " route: " + e, e);
+        }
+        throw new AssertionError("the test JVM reached " + hostPort + ": the firewall topology leaks");
+    }
 
     /** How many proxy namespaces there are; they are numbered from 1. */
     public int proxies() {

@@ -70,7 +70,7 @@ public final class PatroniCluster extends ClassScoped {
         if (etcd != null) {
             return;
         }
-        try {
+        startOrClose(() -> {
             etcd = new EtcdServer();
             etcd.start();
             String etcdHosts = etcd.clientAddress();
@@ -79,46 +79,29 @@ public final class PatroniCluster extends ClassScoped {
             // In parallel: one bootstraps while the others wait for it and take a base backup.
             ChildProcess.startAll(nodes);
             awaitReplicasStreaming(START_TIMEOUT);
-        } catch (RuntimeException | Error e) {
-            try {
-                close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        });
     }
 
     /** Kills every node (Patroni and PostgreSQL) and etcd, and deletes their directories. Safe to call twice. */
     @Override
     public synchronized void close() {
-        RuntimeException failure = null;
-        for (PatroniNode node : nodes) {
-            try {
-                node.close();
-            } catch (RuntimeException e) {
-                failure = addTo(failure, e);
-            }
-        }
+        List<ChildProcess> all = new ArrayList<>(nodes);
         if (etcd != null) {
-            try {
-                etcd.close();
-            } catch (RuntimeException e) {
-                failure = addTo(failure, e);
-            }
+            all.add(etcd);
         }
-        etcd = null;
-        nodes = List.of();
-        if (shutdownHook != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException shuttingDown) {
-                // The hook is running or about to: it does the same cleanup.
+        try {
+            ChildProcess.closeAll(all);
+        } finally {
+            etcd = null;
+            nodes = List.of();
+            if (shutdownHook != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                } catch (IllegalStateException shuttingDown) {
+                    // The hook is running or about to: it does the same cleanup.
+                }
+                shutdownHook = null;
             }
-            shutdownHook = null;
-        }
-        if (failure != null) {
-            throw failure;
         }
     }
 
@@ -391,14 +374,6 @@ public final class PatroniCluster extends ClassScoped {
             }
         }, "wharf-patroni-cleanup");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
-    }
-
-    private static RuntimeException addTo(RuntimeException first, RuntimeException next) {
-        if (first == null) {
-            return next;
-        }
-        first.addSuppressed(next);
-        return first;
     }
 
     private static void sleep(Duration d) {

@@ -63,7 +63,7 @@ public final class RedisCluster extends ClassScoped {
         if (!nodes.isEmpty()) {
             return;
         }
-        try {
+        startOrClose(() -> {
             Placement where = placement.get();
             nodes = IntStream.rangeClosed(1, SIZE)
                     .mapToObj(i -> new RedisClusterNode("node" + i, where, where.inTestNamespace() ? 0 : FIRST_PORT + i - 1))
@@ -77,34 +77,16 @@ public final class RedisCluster extends ClassScoped {
             create.addAll(List.of("--cluster-replicas", "1", "--cluster-yes"));
             where.run(create, CREATE_TIMEOUT);
             awaitHealthy(START_TIMEOUT);
-        } catch (RuntimeException | Error e) {
-            try {
-                close();
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        });
     }
 
     /** Kills every node and deletes their directories. Safe to call twice. */
     @Override
     public synchronized void close() {
-        RuntimeException failure = null;
-        for (RedisClusterNode node : nodes) {
-            try {
-                node.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        nodes = List.of();
-        if (failure != null) {
-            throw failure;
+        try {
+            ChildProcess.closeAll(nodes);
+        } finally {
+            nodes = List.of();
         }
     }
 

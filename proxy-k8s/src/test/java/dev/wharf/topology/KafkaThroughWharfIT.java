@@ -3,16 +3,12 @@ package dev.wharf.topology;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wharf.it.PrometheusText;
 import dev.wharf.testing.KafkaBroker;
 import dev.wharf.testing.KafkaCluster;
 import dev.wharf.testing.NetworkTopology;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,8 +23,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -88,10 +82,10 @@ class KafkaThroughWharfIT {
         // Before any client: what each replica's own metadata refresh bound.
         for (WharfProcess replica : new WharfProcess[] {replicaA, replicaB}) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (nodePorts(replica).size() < KafkaCluster.SIZE && System.nanoTime() < deadline) {
+            while (replica.nodePorts().size() < KafkaCluster.SIZE && System.nanoTime() < deadline) {
                 sleep(100);
             }
-            portsBeforeAnyClient.put(replica == replicaA ? "A" : "B", nodePorts(replica));
+            portsBeforeAnyClient.put(replica == replicaA ? "A" : "B", replica.nodePorts());
         }
     }
 
@@ -119,14 +113,7 @@ class KafkaThroughWharfIT {
 
     @Test
     void theTestJvmCannotReachTheBrokersDirectly() {
-        String broker = KAFKA.brokers().get(0).address();
-        int colon = broker.lastIndexOf(':');
-        IOException refused = assertThrows(IOException.class, () -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(broker.substring(0, colon), Integer.parseInt(broker.substring(colon + 1))), 2000);
-            }
-        });
-        assertTrue(refused.getMessage().contains("No route to host"), refused.getMessage());
+        TOPOLOGY.assertNoRouteFromHere(KAFKA.brokers().get(0).address());
     }
 
     @Test
@@ -256,8 +243,8 @@ class KafkaThroughWharfIT {
 
         // then
         assertEquals(records, consumed.size());
-        Map<String, String> portsA = nodePorts(replicaA);
-        Map<String, String> portsB = nodePorts(replicaB);
+        Map<String, String> portsA = replicaA.nodePorts();
+        Map<String, String> portsB = replicaB.nodePorts();
         assertEquals(Map.of("1", "19101", "2", "19102", "3", "19103"), portsB);
         assertEquals(portsB, portsA, "both replicas bound the same port for each broker");
     }
@@ -341,18 +328,6 @@ class KafkaThroughWharfIT {
 
     // ---- what Wharf reports
 
-    private static final Pattern NODE_PORT = Pattern.compile("\"node\" : \"(\\d+)\",\\s*\"port\" : (\\d+)");
-
-    /** Broker node id to its proxy port, as {@code /upstreams} lists the bound node ports. */
-    private static Map<String, String> nodePorts(WharfProcess replica) {
-        Map<String, String> ports = new TreeMap<>();
-        Matcher m = NODE_PORT.matcher(replica.get("/upstreams").body());
-        while (m.find()) {
-            ports.put(m.group(1), m.group(2));
-        }
-        return ports;
-    }
-
     private static boolean awaitNodePortGone(WharfProcess replica, int nodeId, Duration timeout) throws InterruptedException {
         return awaitNodePort(replica, nodeId, false, timeout);
     }
@@ -365,7 +340,7 @@ class KafkaThroughWharfIT {
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (nodePorts(replica).containsKey(String.valueOf(nodeId)) == bound) {
+            if (replica.nodePorts().containsKey(String.valueOf(nodeId)) == bound) {
                 return true;
             }
             Thread.sleep(200);

@@ -1,15 +1,12 @@
 package dev.wharf.topology;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wharf.it.PrometheusText;
 import dev.wharf.testing.NetworkTopology;
 import dev.wharf.testing.RedisCluster;
 import dev.wharf.testing.RedisClusterNode;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,8 +20,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
@@ -92,14 +87,7 @@ class RedisClusterThroughWharfIT {
 
     @Test
     void theTestJvmCannotReachTheNodesDirectly() {
-        String node = REDIS.addresses().get(0);
-        int colon = node.lastIndexOf(':');
-        Exception refused = assertThrows(Exception.class, () -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(node.substring(0, colon), Integer.parseInt(node.substring(colon + 1))), 2000);
-            }
-        });
-        assertTrue(refused.getMessage().contains("No route to host"), refused.getMessage());
+        TOPOLOGY.assertNoRouteFromHere(REDIS.addresses().get(0));
     }
 
     @Test
@@ -329,8 +317,8 @@ class RedisClusterThroughWharfIT {
         }
         Map<String, String> expected = new TreeMap<>();
         NODE_PORTS.forEach((node, port) -> expected.put(node, String.valueOf(port)));
-        assertEquals(expected, nodePorts(replicaA));
-        assertEquals(expected, nodePorts(replicaB));
+        assertEquals(expected, replicaA.nodePorts());
+        assertEquals(expected, replicaB.nodePorts());
     }
 
     // ---- helpers
@@ -386,17 +374,6 @@ class RedisClusterThroughWharfIT {
         } catch (AssertionError none) {
             return 0;
         }
-    }
-
-    private static final Pattern NODE_PORT = Pattern.compile("\"node\" : \"([^\"]+)\",\\s*\"port\" : (\\d+)");
-
-    private static Map<String, String> nodePorts(WharfProcess replica) {
-        Map<String, String> ports = new TreeMap<>();
-        Matcher m = NODE_PORT.matcher(replica.get("/upstreams").body());
-        while (m.find()) {
-            ports.put(m.group(1), m.group(2));
-        }
-        return ports;
     }
 
     private static String text(Object value) {

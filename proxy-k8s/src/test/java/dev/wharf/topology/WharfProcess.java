@@ -13,6 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The real application, {@code java -Xmx256m -jar target/wharf.jar --no-kubernetes --config FILE}, run in
@@ -115,6 +119,18 @@ public final class WharfProcess extends ChildProcess {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    private static final Pattern NODE_PORT = Pattern.compile("\"node\" : \"([^\"]+)\",\\s*\"port\" : (\\d+)");
+
+    /** Node to proxy port of every node port bound now, as {@code /upstreams} lists them. */
+    public Map<String, String> nodePorts() {
+        Map<String, String> ports = new TreeMap<>();
+        Matcher m = NODE_PORT.matcher(get("/upstreams").body());
+        while (m.find()) {
+            ports.put(m.group(1), m.group(2));
+        }
+        return ports;
     }
 
     /** Fails if Netty reported a leaked buffer in this Wharf's log. */

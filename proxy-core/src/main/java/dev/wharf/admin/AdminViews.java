@@ -2,6 +2,7 @@ package dev.wharf.admin;
 
 import dev.wharf.config.Endpoint;
 import dev.wharf.config.HealthCheck;
+import dev.wharf.config.HttpSettings;
 import dev.wharf.config.KafkaSettings;
 import dev.wharf.config.ListenerConfig;
 import dev.wharf.config.RedisClusterSettings;
@@ -89,6 +90,21 @@ final class AdminViews {
             redis.put("release-after", r.releaseAfter().toString());
             redis.put("max-reply-size", r.maxReplySize());
             out.put("redis-cluster", redis);
+        }
+        if (l.http() != null) {
+            HttpSettings h = l.http();
+            Map<String, Object> http = new LinkedHashMap<>();
+            http.put("host-header", h.hostHeader());
+            http.put("retry-methods", h.retryMethods());
+            // The file's name only: its content is a credential.
+            http.put("authorization-file", h.authorizationFile() == null ? "" : h.authorizationFile());
+            http.put("response-timeout", h.responseTimeout().toString());
+            http.put("max-initial-line", h.maxInitialLine());
+            http.put("max-header-size", h.maxHeaderSize());
+            http.put("max-headers", h.maxHeaders());
+            http.put("pool-idle-timeout", h.poolIdleTimeout().toString());
+            http.put("max-idle-per-endpoint", h.maxIdlePerEndpoint());
+            out.put("http", http);
         }
         return out;
     }

@@ -59,10 +59,15 @@ public final class ConfigParser {
     private static final List<String> DEFAULTS_KEYS = List.of("host", "connect-timeout", "idle-timeout",
             "drain-timeout", "max-connections", "max-connections-per-source", "allow", "balance", "health-check",
             "on-unhealthy", "eject-after", "eject-for", "resolve-interval", "splice", "proxy-protocol",
-            "trusted-proxies", "kafka", "redis-cluster");
+            "trusted-proxies", "kafka", "redis-cluster", "http");
     private static final List<String> LISTENER_KEYS = List.of("port", "host", "protocol", "allow",
             "connect-timeout", "idle-timeout", "drain-timeout", "max-connections", "max-connections-per-source",
-            "splice", "proxy-protocol", "trusted-proxies", "upstream", "kafka", "redis-cluster");
+            "splice", "proxy-protocol", "trusted-proxies", "upstream", "kafka", "redis-cluster", "http");
+    private static final List<String> HTTP_KEYS = List.of("host-header", "retry-methods", "authorization-file",
+            "response-timeout", "max-initial-line", "max-header-size", "max-headers", "pool-idle-timeout",
+            "max-idle-per-endpoint");
+    private static final Pattern HOST_HEADER = Pattern.compile("[\\x21-\\x7e]{0,255}");
+    private static final int MAX_HTTP_HEAD = 1 << 20;
     private static final List<String> KAFKA_DEFAULT_KEYS = List.of("max-node-id", "metadata-refresh", "release-after",
             "max-frame-size");
     private static final List<String> KAFKA_KEYS = List.of("advertised-host", "broker-port-base", "max-node-id",
@@ -268,9 +273,10 @@ public final class ConfigParser {
             ProxyProtocol proxyProtocol,
             AllowList trustedProxies,
             KafkaSettings kafka,
-            RedisClusterSettings redisCluster) {
+            RedisClusterSettings redisCluster,
+            HttpSettings http) {
         static final Settings NONE = new Settings(null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null);
     }
 
     private Settings defaults(Node node) {
@@ -296,7 +302,8 @@ public final class ConfigParser {
                 proxyProtocol(defaults.preset("proxy-protocol")),
                 allowList(defaults.preset("trusted-proxies")),
                 kafkaDefaults(defaults.preset("kafka")),
-                redisClusterDefaults(defaults.preset("redis-cluster")));
+                redisClusterDefaults(defaults.preset("redis-cluster")),
+                http(defaults.preset("http"), null));
     }
 
     private Map<String, ListenerConfig> listeners(Node node, Settings defaults) {
@@ -351,20 +358,27 @@ public final class ConfigParser {
         RedisClusterSettings redisCluster = protocolSection(listener, protocol, Protocol.REDIS_CLUSTER, "redis-cluster",
                 "{ advertised-host = \"wharf.default.svc\", node-ports { \"10.0.0.5:6379\" = 16380 } }",
                 n -> redisCluster(n, defaults.redisCluster(), name, host));
+        // Optional: an http listener needs nothing beyond wharf.defaults.http.
+        HttpSettings http = protocolSection(listener, protocol, Protocol.HTTP, "http", null,
+                n -> http(n, defaults.http()));
+        if (protocol == Protocol.HTTP && listener.get("http") == null) {
+            http = defaults.http();
+        }
         boolean protocolOk = protocol == null
-                || (protocol != Protocol.KAFKA || kafka != null) && (protocol != Protocol.REDIS_CLUSTER || redisCluster != null);
+                || (protocol != Protocol.KAFKA || kafka != null) && (protocol != Protocol.REDIS_CLUSTER || redisCluster != null)
+                && (protocol != Protocol.HTTP || http != null);
         if (!validName || !protocolOk || !present(port, host, protocol, allow, upstream, connectTimeout, idleTimeout,
                 drainTimeout, maxConnections, maxConnectionsPerSource, splice, proxyProtocol, trustedProxies)) {
             return null;
         }
         return new ListenerConfig(name, host, port, protocol, allow, upstream, connectTimeout, idleTimeout,
                 drainTimeout, maxConnections, maxConnectionsPerSource, splice, proxyProtocol, trustedProxies, kafka,
-                redisCluster);
+                redisCluster, http);
     }
 
     /**
-     * A protocol's own section: required with that protocol, an error with any other. Null when
-     * absent or bad (bad is reported).
+     * A protocol's own section: required with that protocol (optional when {@code example} is null),
+     * an error with any other. Null when absent or bad (bad is reported).
      */
     private <T> T protocolSection(Section listener, Protocol protocol, Protocol owner, String key, String example,
                                   Function<Node, T> reader) {
@@ -377,10 +391,52 @@ public final class ConfigParser {
             return null;
         }
         if (node == null) {
-            error(listener.path(key), "missing (expected, with protocol = " + owner.configName() + ": " + example + ")");
+            if (example != null) {
+                error(listener.path(key), "missing (expected, with protocol = " + owner.configName() + ": " + example + ")");
+            }
             return null;
         }
         return reader.apply(node);
+    }
+
+    /**
+     * An http section; keys it leaves out come from {@code inherited} (null for wharf.defaults.http
+     * itself, which reference.conf fills in whole).
+     */
+    private HttpSettings http(Node node, HttpSettings inherited) {
+        Section http = section(node, HTTP_KEYS);
+        if (http == null) {
+            return null;
+        }
+        if (inherited == null) {
+            HTTP_KEYS.forEach(http::preset);
+            inherited = new HttpSettings(null, List.of(), null, null, 0, 0, 0, null, 0);
+        }
+        String hostHeader = optional(http, "host-header", n -> matching(n, HOST_HEADER,
+                "\"\" to keep the client's Host, or a host[:port] of printable ASCII without spaces"), inherited.hostHeader());
+        List<String> retryMethods = optional(http, "retry-methods", this::methods, inherited.retryMethods());
+        String authorizationFile = optional(http, "authorization-file", this::readableFile,
+                Objects.requireNonNullElse(inherited.authorizationFile(), ""));
+        Duration responseTimeout = optional(http, "response-timeout", this::positiveDuration, inherited.responseTimeout());
+        Integer maxInitialLine = optional(http, "max-initial-line", n -> size(n, 1024, MAX_HTTP_HEAD),
+                inherited.maxInitialLine());
+        Integer maxHeaderSize = optional(http, "max-header-size", n -> size(n, 1024, MAX_HTTP_HEAD),
+                inherited.maxHeaderSize());
+        Integer maxHeaders = optional(http, "max-headers", n -> integer(n, 1, 10_000), inherited.maxHeaders());
+        Duration poolIdleTimeout = optional(http, "pool-idle-timeout", this::positiveDuration, inherited.poolIdleTimeout());
+        Integer maxIdle = optional(http, "max-idle-per-endpoint", n -> integer(n, 0, 10_000),
+                inherited.maxIdlePerEndpoint());
+        if (!present(hostHeader, retryMethods, authorizationFile, responseTimeout, maxInitialLine, maxHeaderSize,
+                maxHeaders, poolIdleTimeout, maxIdle)) {
+            return null;
+        }
+        return new HttpSettings(hostHeader, retryMethods, authorizationFile.isEmpty() ? null : authorizationFile,
+                responseTimeout, maxInitialLine, maxHeaderSize, maxHeaders, poolIdleTimeout, maxIdle);
+    }
+
+    private List<String> methods(Node node) {
+        List<Node> items = list(node, "a list of HTTP methods such as [\"POST\"]");
+        return items == null ? null : each(items, n -> matching(n, HTTP_METHOD, "an HTTP method in upper case, such as POST"));
     }
 
     private KafkaSettings kafkaDefaults(Node node) {

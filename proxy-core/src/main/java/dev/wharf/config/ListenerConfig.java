@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * One listener, with the defaults of {@code wharf.defaults} already applied.
  * Records compare by value, so an unchanged listener compares equal across reloads.
- * {@code kafka} and {@code redisCluster} are set for their protocol only, null otherwise.
+ * {@code kafka}, {@code redisCluster} and {@code http} are set for their protocol only, null otherwise.
  */
 public record ListenerConfig(
         String name,
@@ -25,7 +25,8 @@ public record ListenerConfig(
         ProxyProtocol proxyProtocol,
         AllowList trustedProxies,
         KafkaSettings kafka,
-        RedisClusterSettings redisCluster) {
+        RedisClusterSettings redisCluster,
+        HttpSettings http) {
 
     /**
      * Whether the listening sockets must change (a new bind), as opposed to what they do. A

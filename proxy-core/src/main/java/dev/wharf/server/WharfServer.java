@@ -210,6 +210,9 @@ public final class WharfServer implements AutoCloseable {
         if (config.protocol() == Protocol.TCP) {
             return new Listener(state, null);
         }
+        if (config.protocol() == Protocol.HTTP) {
+            throw new IllegalStateException("listener " + config.name() + ": protocol = http has no relay in this build yet");
+        }
         NodePorts nodePorts = new NodePorts(state, upstreamWorkers, relayGroup, transport);
         state.codecs(codecs(state, nodePorts));
         return new Listener(state, nodePorts);
@@ -219,7 +222,7 @@ public final class WharfServer implements AutoCloseable {
     private static Supplier<SessionCodec> codecs(ListenerState state, NodePorts routes) {
         ListenerConfig config = state.config();
         return switch (config.protocol()) {
-            case TCP -> () -> null;
+            case TCP, HTTP -> () -> null;
             case KAFKA -> () -> {
                 KafkaCodec codec = new KafkaCodec(state.name(), config.kafka().maxFrameSize(), routes, state.metrics());
                 return new SessionCodec(codec.requestHandler(), codec.responseHandler());

@@ -31,7 +31,7 @@ class ConfigParserTest {
     }
     private static final String LISTENER_KEYS = "port, host, protocol, allow, connect-timeout, idle-timeout,"
             + " drain-timeout, max-connections, max-connections-per-source, splice, proxy-protocol, trusted-proxies,"
-            + " upstream, kafka, redis-cluster";
+            + " upstream, kafka, redis-cluster, http";
 
     // ---- valid configs
 
@@ -102,11 +102,11 @@ class ConfigParserTest {
                         new Endpoint("10.0.0.5", 5435, 8008),
                         new Endpoint("2001:db8::7", 5436, 0)), Balance.FIRST_HEALTHY),
                 Duration.ofMillis(500), Duration.ofHours(2), Duration.ofMinutes(1), 100, 5, true,
-                ProxyProtocol.REQUIRED, allow("10.1.0.0/16", "::1"), null, null);
+                ProxyProtocol.REQUIRED, allow("10.1.0.0/16", "::1"), null, null, null);
         ListenerConfig redis = new ListenerConfig("redis", "10.0.0.1", 16379, Protocol.TCP, allow("10.244.0.0/16"),
                 upstream(List.of(new Endpoint("redis.example", 6379, 0)), Balance.LEAST_CONNECTIONS),
                 Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ZERO, 500, 20, false,
-                ProxyProtocol.OPTIONAL, allow("10.0.0.5"), null, null);
+                ProxyProtocol.OPTIONAL, allow("10.0.0.5"), null, null, null);
         assertEquals(new WharfConfig(new AdminConfig("127.0.0.1", 9000),
                 new RuntimeConfig(TransportChoice.IO_URING, 3), new KubernetesConfig(List.of("apps", "gateway")),
                 Duration.ZERO,
@@ -131,7 +131,7 @@ class ConfigParserTest {
         assertEquals(new ListenerConfig("pg", "0.0.0.0", 15432, Protocol.TCP, AllowList.NOBODY,
                 upstream(List.of(new Endpoint("127.0.0.1", 5432, 0)), Balance.ROUND_ROBIN),
                 Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofSeconds(30), 10000, 0, true,
-                ProxyProtocol.OFF, AllowList.NOBODY, null, null),
+                ProxyProtocol.OFF, AllowList.NOBODY, null, null, null),
                 config.listeners().get("pg"));
     }
 
@@ -270,7 +270,7 @@ class ConfigParserTest {
                 "wharf.defaults.max-conections: unknown key (expected one of: host, connect-timeout, idle-timeout,"
                         + " drain-timeout, max-connections, max-connections-per-source, allow, balance, health-check,"
                         + " on-unhealthy, eject-after, eject-for, resolve-interval, splice, proxy-protocol,"
-                        + " trusted-proxies, kafka, redis-cluster)",
+                        + " trusted-proxies, kafka, redis-cluster, http)",
                 "wharf.listeners.pg.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
                 "wharf.listeners.pg.upstream.balanse: unknown key (expected one of: endpoints, balance, health-check,"
                         + " on-unhealthy, eject-after, eject-for, resolve-interval)",
@@ -510,7 +510,7 @@ class ConfigParserTest {
         List<String> errors = errorsOf(pg("protocol = udp"));
 
         // then
-        assertEquals(List.of("wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp, kafka, redis-cluster)"), errors);
+        assertEquals(List.of("wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp, http, kafka, redis-cluster)"), errors);
     }
 
     @Test
@@ -615,7 +615,7 @@ class ConfigParserTest {
                 "wharf.admin.port: -1 (expected: 0-65535)",
                 "wharf.defaults.allow[1]: \"hello\" is not a CIDR block (expected: an IP address, optionally with"
                         + " /prefix)",
-                "wharf.listeners.b.protocol: \"udp\" is not a protocol (expected one of: tcp, kafka, redis-cluster)",
+                "wharf.listeners.b.protocol: \"udp\" is not a protocol (expected one of: tcp, http, kafka, redis-cluster)",
                 "wharf.listeners.b.upstream.endpoints[0]: \"db\": port: missing (expected: host:port, IPv6 as"
                         + " [addr]:port)",
                 "wharf.listeners.c.uptream: unknown key (expected one of: " + LISTENER_KEYS + ")",
@@ -703,7 +703,7 @@ class ConfigParserTest {
 
         // then
         assertEquals("wharf.listeners.pg.port: 0 (expected: 1-65535)\n"
-                + "wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp, kafka, redis-cluster)", e.getMessage());
+                + "wharf.listeners.pg.protocol: \"udp\" is not a protocol (expected one of: tcp, http, kafka, redis-cluster)", e.getMessage());
     }
 
     /** A valid listener "pg", changed by {@code overrides} (later keys win in HOCON). */
@@ -771,6 +771,88 @@ class ConfigParserTest {
                         + " \"wharf.default.svc\")",
                 "wharf.listeners.pg.kafka.broker-port-base: missing (expected: 1-65535; broker N gets port base + N)"),
                 incomplete);
+    }
+
+    @Test
+    void httpListenerTakesItsSectionFromTheDefaultsWhenAbsent() throws ConfigException {
+        // given
+        String hocon = """
+                wharf.defaults.http { max-headers = 50 }
+                wharf.listeners.search { port = 19200, protocol = http, upstream.endpoints = ["10.0.0.80:9200"] }
+                """;
+
+        // when
+        ListenerConfig search = ConfigParser.parse(hocon, ORIGIN).listeners().get("search");
+
+        // then
+        assertEquals(Protocol.HTTP, search.protocol());
+        assertEquals(new HttpSettings("", List.of(), null, Duration.ofSeconds(60), 8 << 10, 16 << 10, 50,
+                Duration.ofSeconds(60), 16), search.http());
+        assertNull(search.kafka());
+    }
+
+    @Test
+    void httpListenerReadsItsSectionOverTheDefaults(@TempDir Path dir) throws IOException, ConfigException {
+        // given
+        Path auth = Files.writeString(dir.resolve("auth"), "admin:secret\n");
+        String hocon = """
+                wharf.defaults.http { pool-idle-timeout = 5s }
+                wharf.listeners.search {
+                  port = 19200, protocol = http, upstream.endpoints = ["10.0.0.80:9200"]
+                  http {
+                    host-header = "search.internal:9200", retry-methods = ["POST"], authorization-file = "%s"
+                    response-timeout = 2s, max-initial-line = 4KiB, max-header-size = 32KiB, max-headers = 20
+                    max-idle-per-endpoint = 0
+                  }
+                }
+                """.formatted(auth);
+
+        // when
+        HttpSettings http = ConfigParser.parse(hocon, ORIGIN).listeners().get("search").http();
+
+        // then
+        assertEquals(new HttpSettings("search.internal:9200", List.of("POST"), auth.toString(), Duration.ofSeconds(2),
+                4 << 10, 32 << 10, 20, Duration.ofSeconds(5), 0), http);
+        assertTrue(http.retries("POST"));
+        assertTrue(http.retries("DELETE"));
+        assertTrue(!http.retries("PATCH") && !http.retries("get"));
+    }
+
+    @Test
+    void httpSettingsAreCheckedAtTheirPaths() {
+        // when
+        List<String> errors = errorsOf(pg("""
+                protocol = http, http {
+                  host-header = "a b", retry-methods = ["post"], authorization-file = "/nonexistent/auth"
+                  response-timeout = 0s, max-initial-line = 10, max-header-size = 2MiB, max-headers = 0
+                  pool-idle-timeout = forever, max-idle-per-endpoint = -1, keep-alive = true
+                }"""));
+
+        // then
+        assertEquals(List.of(
+                "wharf.listeners.pg.http.keep-alive: unknown key (expected one of: host-header, retry-methods,"
+                        + " authorization-file, response-timeout, max-initial-line, max-header-size, max-headers,"
+                        + " pool-idle-timeout, max-idle-per-endpoint)",
+                "wharf.listeners.pg.http.host-header: \"a b\" (expected: \"\" to keep the client's Host, or a host[:port]"
+                        + " of printable ASCII without spaces)",
+                "wharf.listeners.pg.http.retry-methods[0]: \"post\" (expected: an HTTP method in upper case, such as POST)",
+                "wharf.listeners.pg.http.authorization-file: \"/nonexistent/auth\": no such file",
+                "wharf.listeners.pg.http.response-timeout: \"0s\" (expected: > 0)",
+                "wharf.listeners.pg.http.max-initial-line: 10 (expected: 1024 bytes to 1 MiB)",
+                "wharf.listeners.pg.http.max-header-size: \"2MiB\" (expected: 1024 bytes to 1 MiB)",
+                "wharf.listeners.pg.http.max-headers: 0 (expected: 1-10000)",
+                "wharf.listeners.pg.http.pool-idle-timeout: \"forever\" is not a duration (expected: a duration such as"
+                        + " 500ms, 30s, 5m, 1h)",
+                "wharf.listeners.pg.http.max-idle-per-endpoint: -1 (expected: 0-10000)"), errors);
+    }
+
+    @Test
+    void httpSectionIsAnErrorOnOtherProtocols() {
+        // when
+        List<String> errors = errorsOf(pg("http { max-headers = 10 }"));
+
+        // then
+        assertEquals(List.of("wharf.listeners.pg.http: only for protocol = http (this listener's protocol is tcp)"), errors);
     }
 
     @Test

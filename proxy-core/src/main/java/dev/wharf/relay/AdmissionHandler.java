@@ -84,6 +84,11 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         listener.metrics().accepted.increment();
+        Frontend frontend = listener.frontend();
+        if (frontend != null) {
+            frontend.start(listener, client, source, proxy, early, eof);
+            return;
+        }
         Session session = new Session(listener, client, source, proxy);
         if (eof) {
             session.inputShutdown(true);

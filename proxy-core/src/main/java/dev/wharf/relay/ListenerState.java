@@ -24,15 +24,16 @@ public final class ListenerState {
     private final ListenerMetrics metrics;
     private final Class<? extends Channel> upstreamChannel;
     private final ConnectionLimiter limiter;
-    private final Set<Session> sessions;
+    private final Set<ListenerSession> sessions;
     final RateLimitedLog denialLog;
-    final RateLimitedLog upstreamFailureLog;
+    public final RateLimitedLog upstreamFailureLog;
     final RateLimitedLog protocolErrorLog;
     /** The listener whose config a node port's state reads; null for a listener's own state. */
     private final ListenerState parent;
     private volatile ListenerConfig config;
     private final UpstreamPool pool;
     private volatile Supplier<SessionCodec> codecs = () -> null;
+    private volatile Frontend frontend;
 
     public ListenerState(ListenerConfig config, UpstreamPool pool, ListenerMetrics metrics,
                          Class<? extends Channel> upstreamChannel) {
@@ -73,6 +74,23 @@ public final class ListenerState {
         this.codecs = codecs;
     }
 
+    /** Sets what takes admitted connections instead of the byte relay (the http mode); set before binding. */
+    public void frontend(Frontend frontend) {
+        this.frontend = frontend;
+    }
+
+    /** Closes the front-end's resources (an http listener's idle upstream connections), if there is one. */
+    public void closeFrontend() {
+        if (frontend != null) {
+            frontend.close();
+        }
+    }
+
+    /** What takes admitted connections, or null for the byte relay. */
+    Frontend frontend() {
+        return frontend;
+    }
+
     /** The protocol handlers for a new session, or null for plain TCP. */
     SessionCodec newCodec() {
         return codecs.get();
@@ -98,7 +116,13 @@ public final class ListenerState {
         return limiter;
     }
 
-    Class<? extends Channel> upstreamChannel() {
+    /** Gives back the connection-limit slot of a closed connection from {@code source}. */
+    public void release(java.net.InetAddress source) {
+        limiter.release(source);
+    }
+
+    /** The channel class for upstream connections, on the listeners' transport. */
+    public Class<? extends Channel> upstreamChannel() {
         return upstreamChannel;
     }
 
@@ -109,14 +133,14 @@ public final class ListenerState {
      */
     public void update(ListenerConfig newConfig) {
         this.config = newConfig;
-        for (Session session : sessions) {
+        for (ListenerSession session : sessions) {
             if (!newConfig.allow().allows(session.source().getAddress())) {
                 session.close(CloseReason.ACCESS_REVOKED);
             }
         }
     }
 
-    public Set<Session> sessions() {
+    public Set<ListenerSession> sessions() {
         return sessions;
     }
 

@@ -38,7 +38,7 @@ public final class RelayOptions {
 
     /** Sets the relay's options on an upstream connection. */
     @SuppressWarnings("unchecked")
-    static Bootstrap onUpstream(Bootstrap bootstrap) {
+    public static Bootstrap onUpstream(Bootstrap bootstrap) {
         OPTIONS.forEach((option, value) -> bootstrap.option((ChannelOption<Object>) option, value));
         return bootstrap;
     }

@@ -27,7 +27,7 @@ import org.slf4j.spi.LoggingEventBuilder;
  * channel's event loop, which the upstream channel shares, so the fields need no locking;
  * {@link #close} is the one entry point for other threads.
  */
-public final class Session implements UpstreamSession {
+public final class Session implements UpstreamSession, ListenerSession {
     private static final Logger ACCESS = LoggerFactory.getLogger("wharf.access");
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
     /** A read loop this large means a bulk transfer, which splice moves more cheaply than copies. */
@@ -65,7 +65,7 @@ public final class Session implements UpstreamSession {
         this.codec = listener.newCodec();
     }
 
-    /** The client's address: the peer's own, or the one a trusted proxy's PROXY header named. */
+    @Override
     public InetSocketAddress source() {
         return source;
     }
@@ -306,6 +306,7 @@ public final class Session implements UpstreamSession {
     }
 
     /** Ends the session from any thread, e.g. when its source loses access. */
+    @Override
     public void close(CloseReason why) {
         client.eventLoop().execute(() -> closeBoth(why));
     }
@@ -387,7 +388,7 @@ public final class Session implements UpstreamSession {
         }
     }
 
-    static String format(InetSocketAddress address) {
+    public static String format(InetSocketAddress address) {
         String host = address.getAddress().getHostAddress();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }

@@ -1,0 +1,24 @@
+package dev.wharf.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
+
+/**
+ * What takes an admitted connection instead of a byte relay {@link Session} (the http protocol
+ * mode). It owns the connection from then on: it must join {@link ListenerState#sessions()}, count
+ * {@code metrics().active}, and release the limiter slot ({@link ListenerState#release}) once the
+ * client channel has closed.
+ */
+public interface Frontend extends AutoCloseable {
+    /**
+     * Runs on the client's event loop. {@code early} (or null) holds bytes that came right behind a
+     * PROXY header; {@code eof} says the client already shut down its side.
+     */
+    void start(ListenerState listener, Channel client, InetSocketAddress source, InetSocketAddress proxy,
+               ByteBuf early, boolean eof);
+
+    /** The listener is gone and its sessions have ended: release what the front-end keeps. */
+    @Override
+    void close();
+}

@@ -6,7 +6,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -29,6 +31,10 @@ public final class ListenerMetrics {
     private final Counter ejections;
     public final Timer session;
     private final Map<String, Counter> protocolCounters = new ConcurrentHashMap<>();
+    private static final Set<String> STANDARD_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
+            "OPTIONS", "TRACE", "PATCH");
+    private final Map<String, Counter> httpRequests = new ConcurrentHashMap<>();
+    private final Timer httpRequest;
     /** Live sessions; the relay increments and decrements it, the gauge reads it. */
     public final AtomicInteger active = new AtomicInteger();
 
@@ -56,6 +62,10 @@ public final class ListenerMetrics {
                 .description("Session lifetime, from accept to close")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofHours(24)).register(registry);
+        httpRequest = Timer.builder(WharfMetrics.HTTP_REQUEST).tag("listener", listener)
+                .description("HTTP request latency on an http listener, from the request head to the end of the response")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
         Gauge.builder(WharfMetrics.CONNECTIONS_ACTIVE, active, AtomicInteger::get).tag("listener", listener)
                 .description("Sessions open now").register(registry);
     }
@@ -96,6 +106,20 @@ public final class ListenerMetrics {
     /** A session closed for a malformed frame; {@code side} is {@code client} or {@code upstream}. */
     public void protocolError(String side) {
         protocolCounter(WharfMetrics.PROTOCOL_ERRORS, "side", side, "Sessions closed because one side broke the listener's protocol (a malformed or oversized frame)").increment();
+    }
+
+    /**
+     * One answered request of an http listener: counted by method (the standard ones, else
+     * {@code other}) and status class, and timed from its head to the end of its response.
+     */
+    public void httpRequest(String method, int status, long nanos) {
+        String methodLabel = STANDARD_METHODS.contains(method) ? method : "other";
+        String codeClass = status / 100 + "xx";
+        httpRequests.computeIfAbsent(methodLabel + ' ' + codeClass, k -> Counter.builder(WharfMetrics.HTTP_REQUESTS)
+                .tag("listener", listener).tag("method", methodLabel).tag("code_class", codeClass)
+                .description("HTTP requests answered, by method and status class (Wharf's own errors included)")
+                .register(registry)).increment();
+        httpRequest.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     private Counter protocolCounter(String name, String tag, String value, String description) {

@@ -35,6 +35,8 @@ public final class WharfMetrics implements AutoCloseable {
     static final String REDIS_REDIRECTS = "wharf.redis.redirects";
     static final String REDIS_REWRITES = "wharf.redis.rewrites";
     static final String PROTOCOL_ERRORS = "wharf.protocol.errors";
+    static final String HTTP_REQUESTS = "wharf.http.requests";
+    static final String HTTP_REQUEST = "wharf.http.request";
     static final String CONFIG_RELOADS = "wharf.config.reloads";
     static final String CONFIG_GENERATION = "wharf.config.generation";
 

@@ -107,6 +107,7 @@ final class Listener {
             closeRemaining(reasonForTheRest);
         }
         state.pool().close();
+        state.closeFrontend();
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.wharf.config.WharfConfig;
 import dev.wharf.metrics.WharfMetrics;
 import dev.wharf.relay.CloseReason;
 import dev.wharf.config.Protocol;
+import dev.wharf.protocol.http.HttpFrontend;
 import dev.wharf.protocol.kafka.KafkaCodec;
 import dev.wharf.protocol.redis.RedisClusterCodec;
 import dev.wharf.relay.ListenerState;
@@ -211,7 +212,9 @@ public final class WharfServer implements AutoCloseable {
             return new Listener(state, null);
         }
         if (config.protocol() == Protocol.HTTP) {
-            throw new IllegalStateException("listener " + config.name() + ": protocol = http has no relay in this build yet");
+            // Requests, not bytes: the front-end takes each admitted connection instead of a Session.
+            state.frontend(new HttpFrontend());
+            return new Listener(state, null);
         }
         NodePorts nodePorts = new NodePorts(state, upstreamWorkers, relayGroup, transport);
         state.codecs(codecs(state, nodePorts));

@@ -57,6 +57,7 @@ class ReadmeTest {
             metrics.listener("pg").redisRedirect("moved");
             metrics.listener("pg").redisRewrite("cluster_slots");
             metrics.listener("pg").protocolError("client");
+            metrics.listener("pg").httpRequest("GET", 200, 1_000_000);
             scrape = metrics.scrape();
         }
         Set<String> exported = new TreeSet<>();

@@ -254,6 +254,40 @@ class HttpListenerIT {
         }
     }
 
+    @Test
+    void anIdleKeepAliveClientIsClosedAfterTheIdleTimeout() throws Exception {
+        try (Upstream up = new Upstream("a");
+             TestWharf wharf = TestWharf.start(RelayIT.listener("s", Clients.freePort(), HTTP + "idle-timeout = 300ms, ",
+                     up.address()));
+             Socket client = Clients.connect(wharf.port("s"))) {
+            send(client, "GET /x HTTP/1.1\r\nHost: s\r\n\r\n");
+            assertEquals(200, Response.read(client.getInputStream()).status);
+            long start = System.nanoTime();
+            assertEquals(-1, client.getInputStream().read());
+            assertTrue(System.nanoTime() - start < 5_000_000_000L);
+            RelayIT.awaitMetric(wharf, 0, "wharf_connections_active", "listener", "s");
+        }
+    }
+
+    @Test
+    void anIdleUpstreamConnectionTheUpstreamClosedIsNotUsed() throws Exception {
+        try (Upstream up = new Upstream("a");
+             TestWharf wharf = TestWharf.start(RelayIT.listener("s", Clients.freePort(), HTTP, up.address()));
+             Socket client = Clients.connect(wharf.port("s"))) {
+            send(client, "GET /x HTTP/1.1\r\nHost: s\r\n\r\n");
+            assertEquals(200, Response.read(client.getInputStream()).status);
+            // when the upstream closes its keep-alive connection (a restart), then comes back on the same port
+            int port = Integer.parseInt(up.address().substring(up.address().lastIndexOf(':') + 1));
+            up.close();
+            try (Upstream again = new Upstream("b", port)) {
+                Thread.sleep(200);
+                send(client, "GET /y HTTP/1.1\r\nHost: s\r\n\r\n");
+                // then the next request goes over a new connection, without an error
+                assertEquals("b /y", Response.read(client.getInputStream()).body);
+            }
+        }
+    }
+
     // ---- helpers
 
     private static void assertError(int port, String request, int status, String type) throws IOException {
@@ -415,8 +449,12 @@ class HttpListenerIT {
         private final String name;
 
         Upstream(String name) throws IOException {
+            this(name, 0);
+        }
+
+        Upstream(String name, int port) throws IOException {
             this.name = name;
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
             server.setExecutor(Executors.newFixedThreadPool(8));
             server.createContext("/", this::handle);
             server.start();

@@ -210,7 +210,7 @@ class OpenSearchThroughWharfIT {
         for (OpenSearchNode node : NODES.all()) {
             node.expectOk("PUT", "/bulk", "{\"settings\":{\"number_of_shards\":1,\"number_of_replicas\":0,\"refresh_interval\":\"-1\"}}");
         }
-        BulkBody body = new BulkBody(110_000, 900);
+        BulkBody body = new BulkBody(120_000, 900);
 
         // when a _bulk body over 100 MB, generated while it is sent, goes through Wharf
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + wharf.port("opensearch") + "/bulk/_bulk?filter_path=errors,items.*.error"))

@@ -150,7 +150,7 @@ class OpenSearchThroughWharfIT {
         for (int id = 0; id < 50; id++) {
             String doc = "{\"name\":\"ship-" + id + "\",\"berth\":" + (id % 7) + "}";
             for (int copy = 0; copy < 2; copy++) {
-                HttpResponse<String> r = send("PUT", "opensearch", "/ships/_doc/" + id + "?refresh=wait_for", doc);
+                HttpResponse<String> r = send("PUT", "opensearch", "/ships/_doc/" + id + "?refresh=true", doc);
                 assertTrue(r.statusCode() == 201 || r.statusCode() == 200, r.statusCode() + " " + r.body());
             }
         }

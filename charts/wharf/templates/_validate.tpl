@@ -48,7 +48,7 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- end }}
 {{- end }}
 {{- if hasKey $section "maxFrameSize" }}
-{{- with include "wharf.sizeProblem" $section.maxFrameSize }}
+{{- with include "wharf.sizeProblem" (dict "size" $section.maxFrameSize) }}
 {{- $problems = append $problems (printf "%s.kafka.maxFrameSize: %s" $path .) }}
 {{- end }}
 {{- end }}
@@ -64,7 +64,7 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- end }}
 {{- end }}
 {{- if hasKey $section "maxReplySize" }}
-{{- with include "wharf.sizeProblem" $section.maxReplySize }}
+{{- with include "wharf.sizeProblem" (dict "size" $section.maxReplySize) }}
 {{- $problems = append $problems (printf "%s.redisCluster.maxReplySize: %s" $path .) }}
 {{- end }}
 {{- end }}
@@ -166,10 +166,8 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- end }}
 {{- end }}
 {{- range $checks }}
-{{- $file := .check.passwordFile | default "" }}
-{{- if and $file (or (ne $file (clean $file)) (not (has (dir $file) $secretDirs))) }}
-{{- $expected := ternary "no Secret is mounted" (printf "mounted at: %s" (join ", " $secretDirs)) (empty $secretDirs) }}
-{{- $problems = append $problems (printf "%s.passwordFile: %q is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry; %s)" .path $file $expected) }}
+{{- with include "wharf.secretFileProblem" (dict "path" (printf "%s.passwordFile" .path) "file" .check.passwordFile "secretDirs" $secretDirs) }}
+{{- $problems = append $problems . }}
 {{- end }}
 {{- $type := ternary .check.type ($defaultCheck.type | default "none") (hasKey .check "type") }}
 {{- $user := ternary .check.user ($defaultCheck.user | default "") (hasKey .check "user") }}
@@ -203,16 +201,36 @@ claim holding one of them is a problem, reported here, on the later claim.
 {{- end }}
 
 {{/*
-Why a size with a unit ("16MiB") is outside Wharf's 1 KiB to 1 GiB, or "" when it is inside. The schema
-holds a size given as a number of bytes to that range, and a string to the units counted here.
+Why a size with a unit ("16MiB") is outside Wharf's 1 KiB to .max (a size with a unit too, "1GiB" unless
+given), or "" when it is inside. The schema holds a size given as a number of bytes to that range, and a
+string to the units counted here. Takes {size, max, example}.
 */}}
 {{- define "wharf.sizeProblem" -}}
-{{- if kindIs "string" . }}
+{{- if kindIs "string" .size }}
+{{- $max := .max | default "1GiB" }}
+{{- $bytes := include "wharf.sizeBytes" .size | atoi }}
+{{- if or (lt $bytes 1024) (gt $bytes (include "wharf.sizeBytes" $max | atoi)) }}
+{{- printf "%q is %d bytes (expected: 1 KiB to %s, such as %q)" .size $bytes (regexReplaceAll "([0-9])([A-Za-z])" $max "${1} ${2}") (.example | default "16MiB") }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The bytes of a size with a unit, such as "16MiB"; 0 for an unknown unit (the schema allows none). */}}
+{{- define "wharf.sizeBytes" -}}
 {{- $units := dict "B" 1 "kB" 1000 "KiB" 1024 "MB" 1000000 "MiB" 1048576 "GB" 1000000000 "GiB" 1073741824 }}
 {{- $number := regexFind "^[0-9]+" . }}
-{{- $bytes := mul (atoi $number) (get $units (trimPrefix $number .) | default 0) }}
-{{- if or (lt $bytes 1024) (gt $bytes 1073741824) }}
-{{- printf "%q is %d bytes (expected: 1 KiB to 1 GiB, such as \"16MiB\")" . $bytes }}
+{{- mul (atoi $number) (get $units (trimPrefix $number .) | default 0) }}
 {{- end }}
+
+{{/*
+Why a file that Wharf reads from a mounted Secret (a health check's passwordFile, an http section's
+authorizationFile) is not one, or "" when it is: Wharf refuses a config naming a file it cannot read.
+Takes {path (the value's path), file, secretDirs (the mountPaths)}.
+*/}}
+{{- define "wharf.secretFileProblem" -}}
+{{- $file := .file | default "" }}
+{{- if and $file (or (ne $file (clean $file)) (not (has (dir $file) .secretDirs))) }}
+{{- $expected := ternary "no Secret is mounted" (printf "mounted at: %s" (join ", " .secretDirs)) (empty .secretDirs) }}
+{{- printf "%s: %q is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry; %s)" .path $file $expected }}
 {{- end }}
 {{- end }}

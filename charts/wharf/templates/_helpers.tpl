@@ -177,6 +177,29 @@ most 15 characters, and unique because no port may be used twice.
 {{- end }}
 
 {{/*
+An http section (a listener's, or config.defaults.http) as HOCON lines under Wharf's keys: only those
+the user set, so that a listener inherits wharf.defaults.http key by key and reference.conf decides
+the rest. Empty when nothing is set. hasKey, not with: "" and 0 are values too (hostHeader "",
+maxIdlePerEndpoint 0).
+*/}}
+{{- define "wharf.httpSettings" -}}
+{{- $http := . | default dict }}
+{{- $keys := list "hostHeader" "retryMethods" "authorizationFile" "responseTimeout" "maxInitialLine" "maxHeaderSize" "maxHeaders" "poolIdleTimeout" "maxIdlePerEndpoint" }}
+{{- $set := list }}
+{{- range $key := $keys }}{{ if hasKey $http $key }}{{ $set = append $set $key }}{{ end }}{{ end }}
+{{- if $set }}
+http {
+{{- range $key := $set }}
+{{- $value := get $http $key }}
+  {{ kebabcase $key }} = {{ if has $key (list "maxInitialLine" "maxHeaderSize") }}{{ include "wharf.size" $value }}
+  {{- else if has $key (list "maxHeaders" "maxIdlePerEndpoint") }}{{ int $value }}
+  {{- else }}{{ $value | toJson }}{{ end }}
+{{- end }}
+}
+{{- end }}
+{{- end }}
+
+{{/*
 The base config (wharf.admin, runtime, shutdown-delay, defaults) as HOCON. Strings are written as
 JSON strings, which HOCON reads as quoted strings.
 */}}
@@ -199,6 +222,9 @@ wharf {
     {{- . | trim | nindent 4 }}
     {{- end }}
     splice = {{ $c.defaults.splice }}
+    {{- with include "wharf.httpSettings" $c.defaults.http }}
+    {{- . | trim | nindent 4 }}
+    {{- end }}
   }
 }
 {{- end }}
@@ -282,6 +308,9 @@ listeners {
       max-reply-size = {{ include "wharf.size" .maxReplySize }}
       {{- end }}
     }
+    {{- end }}
+    {{- with include "wharf.httpSettings" $l.http }}
+    {{- . | trim | nindent 4 }}
     {{- end }}
     upstream {
       endpoints = [

@@ -12,9 +12,11 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- $problems = append $problems (printf "terminationGracePeriodSeconds: %d (expected: >= %d = lifecycle.preStopSleepSeconds %d + config.shutdownDelaySeconds %d + the longest drain timeout %s + 5 to exit)" (int $v.terminationGracePeriodSeconds) $min (int $v.lifecycle.preStopSleepSeconds) (int $v.config.shutdownDelaySeconds) (include "wharf.maxDrainSeconds" .)) }}
 {{- end }}
 
-{{- /* Protocol listeners: the section of their protocol, complete, and none of another protocol's. */}}
+{{- /* Protocol listeners: the section of their protocol, complete, and none of another protocol's. An http
+       section is optional (config.defaults.http and Wharf's defaults cover it); kafka and redisCluster are not. */}}
 {{- $lbListeners := ternary $v.loadBalancer.listeners (list) $v.loadBalancer.enabled }}
-{{- $sections := dict "kafka" "kafka" "redisCluster" "redis-cluster" }}
+{{- $sections := dict "kafka" "kafka" "redisCluster" "redis-cluster" "http" "http" }}
+{{- $httpSections := list (dict "path" "config.defaults.http" "http" ($v.config.defaults.http | default dict)) }}
 {{- range $name, $l := $v.listeners }}
 {{- $protocol := default "tcp" $l.protocol }}
 {{- $path := printf "listeners.%s" $name }}
@@ -23,12 +25,16 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- $problems = append $problems (printf "%s.%s: set, but only protocol %s reads it (expected: protocol: %s, or no %s; this listener's protocol is %s)" $path $key $owner $owner $key $protocol) }}
 {{- end }}
 {{- end }}
+{{- if and (eq $protocol "http") (kindIs "map" $l.http) }}
+{{- $httpSections = append $httpSections (dict "path" (printf "%s.http" $path) "http" $l.http) }}
+{{- end }}
 {{- $section := ternary $l.kafka $l.redisCluster (eq $protocol "kafka") }}
 {{- $sectionKey := ternary "kafka" "redisCluster" (eq $protocol "kafka") }}
-{{- if and (ne $protocol "tcp") (not (kindIs "map" $section)) }}
+{{- $rewrites := has $protocol (list "kafka" "redis-cluster") }}
+{{- if and $rewrites (not (kindIs "map" $section)) }}
 {{- $example := ternary "{brokerPortBase: 19100, brokerIds: [1, 2, 3]}" "{nodePorts: {\"172.19.0.60:6379\": 16380, ...}}" (eq $protocol "kafka") }}
 {{- $problems = append $problems (printf "%s.%s: missing (expected, with protocol %s: %s)" $path $sectionKey $protocol $example) }}
-{{- else if ne $protocol "tcp" }}
+{{- else if $rewrites }}
 {{- if and (has $name $lbListeners) (not $section.advertisedHost) }}
 {{- $problems = append $problems (printf "%s.%s.advertisedHost: empty, so clients are told %s, which callers of the LoadBalancer (loadBalancer.listeners has %s) cannot resolve (expected: a DNS name that resolves to the load balancer, off the cluster and in it)" $path $sectionKey (include "wharf.advertisedHost" (dict "root" $ "section" $section)) $name) }}
 {{- end }}
@@ -48,7 +54,7 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- end }}
 {{- end }}
 {{- if hasKey $section "maxFrameSize" }}
-{{- with include "wharf.sizeProblem" $section.maxFrameSize }}
+{{- with include "wharf.sizeProblem" (dict "size" $section.maxFrameSize) }}
 {{- $problems = append $problems (printf "%s.kafka.maxFrameSize: %s" $path .) }}
 {{- end }}
 {{- end }}
@@ -64,9 +70,21 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- end }}
 {{- end }}
 {{- if hasKey $section "maxReplySize" }}
-{{- with include "wharf.sizeProblem" $section.maxReplySize }}
+{{- with include "wharf.sizeProblem" (dict "size" $section.maxReplySize) }}
 {{- $problems = append $problems (printf "%s.redisCluster.maxReplySize: %s" $path .) }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* http sections: Wharf holds a request line and a header block to 1 KiB to 1 MiB. */}}
+{{- range $httpSections }}
+{{- $section := . }}
+{{- range $key := list "maxInitialLine" "maxHeaderSize" }}
+{{- if hasKey $section.http $key }}
+{{- with include "wharf.sizeProblem" (dict "size" (get $section.http $key) "max" "1MiB" "example" "16KiB") }}
+{{- $problems = append $problems (printf "%s.%s: %s" $section.path $key .) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -156,8 +174,8 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- end }}
 {{- end }}
 
-{{- /* Health checks: a password file must be a key of a mounted Secret (Wharf refuses a config naming a file
-       it cannot read), and a postgres check needs a user, set here or inherited from config.defaults. */}}
+{{- /* Files read from Secrets: an http section's authorization file and a health check's password file must
+       be keys of a mounted Secret. A postgres check needs a user, set here or inherited from config.defaults. */}}
 {{- $defaultCheck := $v.config.defaults.healthCheck | default dict }}
 {{- $checks := list (dict "path" "config.defaults.healthCheck" "check" $defaultCheck "own" true "userHint" "") }}
 {{- range $name, $l := $v.listeners }}
@@ -165,11 +183,14 @@ every problem found. Included at the top of the Deployment, so every render runs
 {{- $checks = append $checks (dict "path" (printf "listeners.%s.upstream.healthCheck" $name) "check" . "own" (or (hasKey . "type") (hasKey . "user")) "userHint" ", here or in config.defaults.healthCheck.user") }}
 {{- end }}
 {{- end }}
+{{- range $httpSections }}
+{{- with include "wharf.secretFileProblem" (dict "path" (printf "%s.authorizationFile" .path) "file" .http.authorizationFile "secretDirs" $secretDirs) }}
+{{- $problems = append $problems . }}
+{{- end }}
+{{- end }}
 {{- range $checks }}
-{{- $file := .check.passwordFile | default "" }}
-{{- if and $file (or (ne $file (clean $file)) (not (has (dir $file) $secretDirs))) }}
-{{- $expected := ternary "no Secret is mounted" (printf "mounted at: %s" (join ", " $secretDirs)) (empty $secretDirs) }}
-{{- $problems = append $problems (printf "%s.passwordFile: %q is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry; %s)" .path $file $expected) }}
+{{- with include "wharf.secretFileProblem" (dict "path" (printf "%s.passwordFile" .path) "file" .check.passwordFile "secretDirs" $secretDirs) }}
+{{- $problems = append $problems . }}
 {{- end }}
 {{- $type := ternary .check.type ($defaultCheck.type | default "none") (hasKey .check "type") }}
 {{- $user := ternary .check.user ($defaultCheck.user | default "") (hasKey .check "user") }}
@@ -203,16 +224,36 @@ claim holding one of them is a problem, reported here, on the later claim.
 {{- end }}
 
 {{/*
-Why a size with a unit ("16MiB") is outside Wharf's 1 KiB to 1 GiB, or "" when it is inside. The schema
-holds a size given as a number of bytes to that range, and a string to the units counted here.
+Why a size with a unit ("16MiB") is outside Wharf's 1 KiB to .max (a size with a unit too, "1GiB" unless
+given), or "" when it is inside. The schema holds a size given as a number of bytes to that range, and a
+string to the units counted here. Takes {size, max, example}.
 */}}
 {{- define "wharf.sizeProblem" -}}
-{{- if kindIs "string" . }}
+{{- if kindIs "string" .size }}
+{{- $max := .max | default "1GiB" }}
+{{- $bytes := include "wharf.sizeBytes" .size | atoi }}
+{{- if or (lt $bytes 1024) (gt $bytes (include "wharf.sizeBytes" $max | atoi)) }}
+{{- printf "%q is %d bytes (expected: 1 KiB to %s, such as %q)" .size $bytes (regexReplaceAll "([0-9])([A-Za-z])" $max "${1} ${2}") (.example | default "16MiB") }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The bytes of a size with a unit, such as "16MiB"; 0 for an unknown unit (the schema allows none). */}}
+{{- define "wharf.sizeBytes" -}}
 {{- $units := dict "B" 1 "kB" 1000 "KiB" 1024 "MB" 1000000 "MiB" 1048576 "GB" 1000000000 "GiB" 1073741824 }}
 {{- $number := regexFind "^[0-9]+" . }}
-{{- $bytes := mul (atoi $number) (get $units (trimPrefix $number .) | default 0) }}
-{{- if or (lt $bytes 1024) (gt $bytes 1073741824) }}
-{{- printf "%q is %d bytes (expected: 1 KiB to 1 GiB, such as \"16MiB\")" . $bytes }}
+{{- mul (atoi $number) (get $units (trimPrefix $number .) | default 0) }}
 {{- end }}
+
+{{/*
+Why a file that Wharf reads from a mounted Secret (a health check's passwordFile, an http section's
+authorizationFile) is not one, or "" when it is: Wharf refuses a config naming a file it cannot read.
+Takes {path (the value's path), file, secretDirs (the mountPaths)}.
+*/}}
+{{- define "wharf.secretFileProblem" -}}
+{{- $file := .file | default "" }}
+{{- if and $file (or (ne $file (clean $file)) (not (has (dir $file) .secretDirs))) }}
+{{- $expected := ternary "no Secret is mounted" (printf "mounted at: %s" (join ", " .secretDirs)) (empty .secretDirs) }}
+{{- printf "%s: %q is not a key of a mounted Secret (expected: <mountPath>/<key> of a secretMounts entry; %s)" .path $file $expected }}
 {{- end }}
 {{- end }}

@@ -79,9 +79,9 @@ class ChartProtocolListenersTest {
                 referenceRedis.maxReplySize()), redis.redisCluster());
         assertNull(redis.kafka());
 
-        // and: the other listeners stay tcp
+        // and: postgres stays tcp; opensearch is http (ChartHttpListenersTest)
         assertEquals(Protocol.TCP, config.listeners().get("postgres").protocol());
-        assertEquals(Protocol.TCP, config.listeners().get("opensearch").protocol());
+        assertEquals(Protocol.HTTP, config.listeners().get("opensearch").protocol());
     }
 
     @Test

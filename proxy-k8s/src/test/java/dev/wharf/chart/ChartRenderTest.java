@@ -289,7 +289,7 @@ class ChartRenderTest {
 
         // then: listeners without health values get reference.conf's, as if they had been written by hand
         UpstreamConfig reference = referenceUpstream();
-        for (String name : List.of("redis", "kafka", "opensearch")) {
+        for (String name : List.of("redis", "kafka")) {
             assertEquals(health(reference), health(config.listeners().get(name).upstream()), name);
         }
         assertFalse(DEFAULTS.get(ConfigMap.class, RELEASE + "-base").getData().get("wharf.conf").contains("health"),

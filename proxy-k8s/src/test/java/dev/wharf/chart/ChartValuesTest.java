@@ -315,7 +315,7 @@ class ChartValuesTest {
                       releaseAfter: "-1s"
                       maxReplySize: 512
                   opensearch:
-                    protocol: http
+                    protocol: https
                 """);
         String kafka = "at '/listeners/kafka/kafka";
         assertContains(message, kafka + "/brokerIds': items at 0 and 1 are equal");
@@ -332,7 +332,7 @@ class ChartValuesTest {
         assertContains(message, redis + "/dynamicPorts': '17000..17099' does not match pattern");
         assertContains(message, redis + "/releaseAfter': '-1s' does not match pattern");
         assertContains(message, redis + "/maxReplySize'");
-        assertContains(message, "at '/listeners/opensearch/protocol': value must be one of 'tcp', 'kafka', 'redis-cluster'");
+        assertContains(message, "at '/listeners/opensearch/protocol': value must be one of 'tcp', 'http', 'kafka', 'redis-cluster'");
     }
 
     @Test

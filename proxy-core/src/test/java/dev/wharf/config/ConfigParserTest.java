@@ -787,7 +787,7 @@ class ConfigParserTest {
         // then
         assertEquals(Protocol.HTTP, search.protocol());
         assertEquals(new HttpSettings("", List.of(), null, Duration.ofSeconds(60), 8 << 10, 16 << 10, 50,
-                Duration.ofSeconds(60), 16), search.http());
+                Duration.ofSeconds(60), 256), search.http());
         assertNull(search.kafka());
     }
 

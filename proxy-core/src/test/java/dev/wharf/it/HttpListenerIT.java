@@ -57,6 +57,25 @@ class HttpListenerIT {
     }
 
     @Test
+    void aReloadThatRevokesTheClientsSourceClosesItsKeepAliveConnection() throws Exception {
+        try (Upstream up = new Upstream("a");
+             TestWharf wharf = TestWharf.start(RelayIT.listener("s", Clients.freePort(), HTTP, up.address()));
+             Socket client = Clients.connect(wharf.port("s"))) {
+            // given a keep-alive connection that has been answered
+            send(client, "GET /before HTTP/1.1\r\nHost: search\r\n\r\n");
+            assertEquals(200, Response.read(client.getInputStream()).status);
+
+            // when the allow list no longer admits 127.0.0.1
+            wharf.apply("wharf.listeners.s { port = " + wharf.port("s") + ", host = \"127.0.0.1\", allow = [\"127.0.0.2\"], "
+                    + HTTP + "upstream.endpoints = [\"" + up.address() + "\"] }\n");
+
+            // then Wharf closes that connection, as it closes a byte session that lost access
+            assertTrue(Clients.closedByPeer(client), "the revoked keep-alive connection stayed open");
+            RelayIT.awaitMetric(wharf, 0, "wharf_connections_active", "listener", "s");
+        }
+    }
+
+    @Test
     void requestsOfOneClientConnectionAreBalancedRoundRobin() throws Exception {
         try (Upstream a = new Upstream("a"); Upstream b = new Upstream("b");
              TestWharf wharf = TestWharf.start(RelayIT.listener("s", Clients.freePort(),

@@ -25,11 +25,16 @@ public final class Clients {
         return connect("127.0.0.1", "127.0.0.1", port);
     }
 
-    /** True if the peer closed the connection (EOF or reset) before sending anything. */
+    /**
+     * True if the peer closed the connection (EOF or reset) before sending anything; false if it
+     * sent a byte, or kept the connection open for the socket's read timeout.
+     */
     public static boolean closedByPeer(Socket socket) {
         try {
             InputStream in = socket.getInputStream();
             return in.read() == -1;
+        } catch (java.net.SocketTimeoutException stillOpen) {
+            return false;
         } catch (IOException e) {
             return true;
         }

@@ -14,6 +14,8 @@ public enum CloseReason {
     IDLE_TIMEOUT,
     ACCESS_REVOKED,
     DRAIN_TIMEOUT,
+    /** The listener was draining and the connection had nothing in progress (an idle HTTP keep-alive). */
+    DRAINED,
     SHUTDOWN;
 
     public String label() {

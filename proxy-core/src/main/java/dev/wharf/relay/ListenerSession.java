@@ -12,4 +12,12 @@ public interface ListenerSession {
 
     /** Ends the session from any thread. */
     void close(CloseReason why);
+
+    /**
+     * Its listener is going away (a reload removed it, or shutdown): finish what is in progress and
+     * take nothing new, from any thread. A byte session cannot tell where its protocol's exchanges
+     * end, so by default it runs on until it ends or the drain timeout closes it.
+     */
+    default void drain() {
+    }
 }

@@ -144,6 +144,11 @@ public final class ListenerState {
         return sessions;
     }
 
+    /** Tells every live session that the listener is draining; see {@link ListenerSession#drain}. */
+    public void drainSessions() {
+        sessions.forEach(ListenerSession::drain);
+    }
+
     /** Closes every live session now, with {@code reason}. */
     public void closeSessions(CloseReason reason) {
         sessions.forEach(s -> s.close(reason));

@@ -101,6 +101,7 @@ final class Listener {
      * Blocks, so call it off the event loops.
      */
     void drain(Duration timeout, CloseReason reasonForTheRest) {
+        state.drainSessions();
         if (!awaitNoSessions(timeout)) {
             LOG.atInfo().addKeyValue("listener", state.name()).addKeyValue("sessions", state.sessions().size())
                     .log("drain timeout reached, closing the remaining sessions");

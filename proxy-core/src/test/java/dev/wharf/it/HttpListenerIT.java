@@ -76,6 +76,32 @@ class HttpListenerIT {
     }
 
     @Test
+    void aDrainingListenerClosesIdleKeepAliveConnectionsAtOnceAndEndsBusyOnesAfterTheirResponse() throws Exception {
+        try (Upstream up = new Upstream("a");
+             TestWharf wharf = TestWharf.start(RelayIT.listener("s", Clients.freePort(), HTTP + "drain-timeout = 60s, ",
+                     up.address()));
+             Socket idle = Clients.connect(wharf.port("s"));
+             Socket busy = Clients.connect(wharf.port("s"))) {
+            // given one answered keep-alive connection, and one whose request is still being answered
+            send(idle, "GET /before HTTP/1.1\r\nHost: search\r\n\r\n");
+            assertEquals(200, Response.read(idle.getInputStream()).status);
+            send(busy, "GET /slow/1000 HTTP/1.1\r\nHost: search\r\n\r\n");
+            Thread.sleep(200);
+
+            // when a reload removes the listener (it drains for up to 60 s)
+            wharf.apply("");
+
+            // then the idle connection is closed now, and the busy one gets its answer, marked as the last
+            assertTrue(Clients.closedByPeer(idle), "the idle keep-alive connection was left open while draining");
+            Response last = Response.read(busy.getInputStream());
+            assertEquals(200, last.status());
+            assertEquals("a /slow/1000", last.body());
+            assertEquals("close", last.headers().get("connection"));
+            assertTrue(Clients.closedByPeer(busy), "the drained connection stayed open after its last response");
+        }
+    }
+
+    @Test
     void requestsOfOneClientConnectionAreBalancedRoundRobin() throws Exception {
         try (Upstream a = new Upstream("a"); Upstream b = new Upstream("b");
              TestWharf wharf = TestWharf.start(RelayIT.listener("s", Clients.freePort(),

@@ -91,6 +91,8 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
     private ScheduledFuture<?> idleCheck;
     private boolean clientEof;
     private boolean closing;
+    /** The listener is draining: the exchange in progress is the last, and its response says so. */
+    private boolean draining;
 
     HttpSession(ListenerState listener, HttpFrontend frontend, Channel client, InetSocketAddress source,
                 InetSocketAddress proxy) {
@@ -132,6 +134,17 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
     @Override
     public void close(CloseReason why) {
         client.eventLoop().execute(() -> closeNow(why));
+    }
+
+    /** Idle: closed now. Busy: the response in progress carries {@code Connection: close} and ends the connection. */
+    @Override
+    public void drain() {
+        client.eventLoop().execute(() -> {
+            draining = true;
+            if (current == null && held.isEmpty()) {
+                closeNow(CloseReason.DRAINED);
+            }
+        });
     }
 
     @Override
@@ -613,7 +626,7 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
                 headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
                 closeClientAfter = true;
             }
-            if (!keepAlive || clientEof) {
+            if (!keepAlive || clientEof || draining) {
                 closeClientAfter = true;
             }
             if (closeClientAfter) {
@@ -632,7 +645,9 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
                 closeClientAfter = true;
             }
             finish();
-            if (closeClientAfter) {
+            // Draining that began after this response's head went out (without Connection: close):
+            // the response is complete, so the connection ends here all the same.
+            if (closeClientAfter || draining) {
                 client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 closing = true;
                 return;
@@ -683,7 +698,7 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
             if (requestOpen && !headWritten) {
                 requestOpen = !swallowHeldBody();
             }
-            closeClientAfter = close || requestOpen || !keepAlive || clientEof;
+            closeClientAfter = close || requestOpen || !keepAlive || clientEof || draining;
             finish();
             ChannelFuture written = client.writeAndFlush(error.response(client.alloc(), reason, closeClientAfter));
             if (closeClientAfter) {

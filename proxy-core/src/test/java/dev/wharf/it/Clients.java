@@ -1,10 +1,10 @@
 package dev.wharf.it;
 
+import dev.wharf.testing.LoopbackPorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 
 /** Client sockets for tests: bound to a chosen source address, with a read timeout. */
@@ -40,10 +40,12 @@ public final class Clients {
         }
     }
 
-    /** A port nothing listens on right now. */
+    /**
+     * A port nothing listens on right now, below the ephemeral range: a port from
+     * {@code new ServerSocket(0)} can become some outgoing connection's local port (Wharf's own
+     * upstream connections, pooled and kept open) before the listener that was given it binds.
+     */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return LoopbackPorts.free();
     }
 }

@@ -11,14 +11,15 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Ports for a server's second listener (etcd's peer port, a Patroni node's PostgreSQL port), which
- * {@link ChildProcess} does not pick and does not retry.
+ * {@link ChildProcess} does not pick and does not retry, and for the listeners of an in-process Wharf
+ * under test (whose config names its ports before it binds them).
  *
  * <p>They come from below the kernel's ephemeral range: a port picked there (as {@code new ServerSocket(0)}
  * does) can be taken as the local port of some outgoing connection before the server binds it, seconds
  * later for PostgreSQL under Patroni, and a client socket, even in TIME_WAIT, then blocks the bind. The
  * failover tests open thousands of such connections.
  */
-final class LoopbackPorts {
+public final class LoopbackPorts {
 
     private static final int LOWEST = 20000;
     private static final int ATTEMPTS = 100;
@@ -27,7 +28,7 @@ final class LoopbackPorts {
     }
 
     /** A port below the ephemeral range that nothing on 127.0.0.1 is bound to right now. */
-    static int free() {
+    public static int free() {
         int highest = ephemeralLow() - 1;
         if (highest <= LOWEST) {
             throw new IllegalStateException("the ephemeral port range starts at " + (highest + 1) + " (expected: > " + LOWEST + ")");

@@ -144,7 +144,19 @@ final class NodePorts implements NodeRoutes {
             bound.seen();
             return CompletableFuture.completedFuture(advertised(bound.port));
         }
-        return CompletableFuture.supplyAsync(() -> ensure(node, host, port), workers.executor());
+        // NodeRoutes' promise, kept here rather than by every caller: never an exceptional completion.
+        try {
+            return CompletableFuture.supplyAsync(() -> ensure(node, host, port), workers.executor())
+                    .exceptionally(e -> unrouted(node, e));
+        } catch (RuntimeException rejected) { // the workers are shutting down
+            return CompletableFuture.completedFuture(unrouted(node, rejected));
+        }
+    }
+
+    private ProxyAddress unrouted(String node, Throwable cause) {
+        LOG.atError().addKeyValue("listener", listener.name()).addKeyValue("node", node)
+                .log("cannot route node {}; clients are told its own address", node, cause);
+        return null;
     }
 
     private ProxyAddress advertised(int port) {

@@ -70,8 +70,7 @@ final class AddressRewrite implements OrderedOutput.Deferred {
             for (int i = 0; i < addresses.size(); i++) {
                 NodeAddress address = addresses.get(i);
                 CompletableFuture<ProxyAddress> route = routes.get(i);
-                // NodeRoutes never fails a route; should one fail anyway, the address stays, as for null
-                ProxyAddress proxy = route.isCompletedExceptionally() ? null : route.join();
+                ProxyAddress proxy = route.join(); // never exceptional (NodeRoutes); null leaves the address
                 if (proxy != null && (proxy.port() != address.port() || !proxy.host().equals(address.host()))) {
                     address.replace().accept(proxy);
                     changed = true;

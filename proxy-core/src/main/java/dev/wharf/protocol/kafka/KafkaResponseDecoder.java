@@ -107,13 +107,7 @@ final class KafkaResponseDecoder extends KafkaFrameDecoder {
             output.add(out, frame);
             return;
         }
-        AddressRewrite rewrite;
-        try {
-            rewrite = new AddressRewrite(ctx.alloc(), metrics, routes, request, hook.api(), frame, bodyOffset, body, routable);
-        } catch (RuntimeException e) {
-            frame.release(); // a NodeRoutes that threw instead of completing with null
-            throw e;
-        }
-        output.add(ctx, out, rewrite);
+        output.add(ctx, out, new AddressRewrite(ctx.alloc(), metrics, routes, request, hook.api(), frame, bodyOffset, body,
+                routable));
     }
 }

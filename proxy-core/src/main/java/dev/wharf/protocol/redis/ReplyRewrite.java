@@ -6,6 +6,7 @@ import dev.wharf.protocol.NodeRoutes;
 import dev.wharf.protocol.OrderedOutput;
 import dev.wharf.protocol.ProxyAddress;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -76,7 +77,8 @@ final class ReplyRewrite implements OrderedOutput.Deferred {
         if (nodeHost == null) {
             return null;
         }
-        String node = nodeHost + ":" + port;
+        // The form NodePorts keys configured node-ports by (Endpoint.address): IPv6 in brackets.
+        String node = NetUtil.toSocketAddressString(nodeHost, (int) port);
         routing.computeIfAbsent(node, n -> routes.route(n, nodeHost, (int) port));
         return node;
     }

@@ -193,6 +193,21 @@ class RedisReplyDecoderTest {
     }
 
     @Test
+    void anIpv6NodeIsRoutedUnderTheNameItsNodePortsEntryHas() {
+        try (CodecHarness codec = new CodecHarness()) {
+            // given a command
+            codec.request(command("GET", "a"));
+
+            // when an IPv6 node redirects it (Redis writes the address without brackets)
+            codec.reply("-MOVED 3999 fd00::5:6379\r\n");
+
+            // then the node is asked for as node-ports names it, "[fd00::5]:6379", and the redirect is rewritten
+            assertEquals(List.of("[fd00::5]:6379 fd00::5 6379"), codec.routes.calls);
+            assertEquals("-MOVED 3999 " + proxyHost(6379) + ":" + proxyPort(6379) + "\r\n", codec.repliesOutText());
+        }
+    }
+
+    @Test
     void movedAndAskAreRewrittenWhateverTheyAnswerAndAnEmptyHostIsTheUpstreams() {
         try (CodecHarness codec = new CodecHarness()) {
             // given commands, one of them a CLUSTER SLOTS

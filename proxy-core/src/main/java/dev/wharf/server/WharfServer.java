@@ -221,20 +221,19 @@ public final class WharfServer implements AutoCloseable {
         return new Listener(state, nodePorts);
     }
 
-    /** What each session of a protocol listener puts in front of the relay. */
+    /** What each session of a node-port listener (kafka, redis-cluster) puts in front of the relay. */
     private static Supplier<SessionCodec> codecs(ListenerState state, NodePorts routes) {
         ListenerConfig config = state.config();
-        return switch (config.protocol()) {
-            case TCP, HTTP -> () -> null;
-            case KAFKA -> () -> {
+        if (config.protocol() == Protocol.KAFKA) {
+            return () -> {
                 KafkaCodec codec = new KafkaCodec(state.name(), config.kafka().maxFrameSize(), routes, state.metrics());
                 return new SessionCodec(codec.requestHandler(), codec.responseHandler());
             };
-            case REDIS_CLUSTER -> () -> {
-                RedisClusterCodec codec = new RedisClusterCodec(state.name(), config.redisCluster().maxReplySize(), routes,
-                        state.metrics());
-                return new SessionCodec(codec.requestHandler(), codec.responseHandler());
-            };
+        }
+        return () -> {
+            RedisClusterCodec codec = new RedisClusterCodec(state.name(), config.redisCluster().maxReplySize(), routes,
+                    state.metrics());
+            return new SessionCodec(codec.requestHandler(), codec.responseHandler());
         };
     }
 

@@ -21,10 +21,6 @@ import java.util.Objects;
 public final class KafkaCodec {
     /** Requests awaiting a response; Kafka clients default to 5 per connection. */
     static final int MAX_IN_FLIGHT = 1024;
-    /** Handler names for the session's pipelines. */
-    public static final String REQUEST_HANDLER = "kafkaRequests";
-    public static final String RESPONSE_HANDLER = "kafkaResponses";
-
     private final KafkaRequestDecoder requests;
     private final KafkaResponseDecoder responses;
 

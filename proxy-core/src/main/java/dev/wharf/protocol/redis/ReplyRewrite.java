@@ -60,11 +60,6 @@ final class ReplyRewrite implements OrderedOutput.Deferred {
         this.counter = counter;
     }
 
-    /** The bytes of the reply. */
-    ByteBuf reply() {
-        return reply;
-    }
-
     /**
      * The node an address names, routing it (once per reply), or null when it names none that can
      * be routed: port 0 (no address), host {@code ?}, an empty host without a known upstream host.

@@ -140,7 +140,7 @@ final class RedisReplyDecoder extends RespStreamDecoder {
             inReply = true;
             replies++;
         }
-        int cr = lineEnd(in, where());
+        int cr = lineEnd(in);
         if (cr < 0) {
             return false;
         }
@@ -307,7 +307,7 @@ final class RedisReplyDecoder extends RespStreamDecoder {
     }
 
     private boolean chunkHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        int cr = lineEnd(in, where());
+        int cr = lineEnd(in);
         if (cr < 0) {
             return false;
         }
@@ -439,7 +439,8 @@ final class RedisReplyDecoder extends RespStreamDecoder {
         }
     }
 
-    private String where() {
+    @Override
+    String where() {
         return "reply #" + replies;
     }
 

@@ -117,7 +117,7 @@ final class RedisRequestDecoder extends RespStreamDecoder {
     }
 
     private boolean multibulkHeader(ByteBuf in) {
-        int cr = lineEnd(in, where());
+        int cr = lineEnd(in);
         if (cr < 0) {
             return false;
         }
@@ -140,7 +140,7 @@ final class RedisRequestDecoder extends RespStreamDecoder {
     }
 
     private boolean argHeader(ByteBuf in) {
-        int cr = lineEnd(in, where());
+        int cr = lineEnd(in);
         if (cr < 0) {
             return false;
         }
@@ -281,7 +281,8 @@ final class RedisRequestDecoder extends RespStreamDecoder {
         return arg == null ? "" : arg.toUpperCase(Locale.ROOT);
     }
 
-    private String where() {
+    @Override
+    String where() {
         return "request #" + (commands + 1);
     }
 

@@ -54,25 +54,27 @@ abstract class RespStreamDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /** Where the decoder is, for error messages, e.g. {@code reply #3}: built only when one is thrown. */
+    abstract String where();
+
     /**
      * The index of the CR of the line starting at the reader index, or -1 while the line is
-     * incomplete. Throws when the line is longer than {@link #MAX_LINE} or ends in a bare LF.
-     *
-     * @param where names the line in a violation's message, e.g. "reply #3"
+     * incomplete. Throws, naming {@link #where()}, when the line is longer than {@link #MAX_LINE}
+     * or ends in a bare LF.
      */
-    static int lineEnd(ByteBuf in, String where) {
+    final int lineEnd(ByteBuf in) {
         int from = in.readerIndex();
         int window = Math.min(in.readableBytes(), MAX_LINE + 2);
         int lf = in.indexOf(from, from + window, (byte) '\n');
         if (lf < 0) {
             if (in.readableBytes() >= MAX_LINE + 2) {
-                throw new ProtocolViolation(where + ": line longer than " + MAX_LINE + " bytes without CRLF (expected: <= "
+                throw new ProtocolViolation(where() + ": line longer than " + MAX_LINE + " bytes without CRLF (expected: <= "
                         + MAX_LINE + ")");
             }
             return -1;
         }
         if (lf == from || in.getByte(lf - 1) != '\r') {
-            throw new ProtocolViolation(where + ": line ends in LF without CR: " + quote(in, from, lf - from));
+            throw new ProtocolViolation(where() + ": line ends in LF without CR: " + quote(in, from, lf - from));
         }
         return lf - 1;
     }

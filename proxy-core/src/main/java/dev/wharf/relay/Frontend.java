@@ -1,5 +1,6 @@
 package dev.wharf.relay;
 
+import dev.wharf.config.ListenerConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
@@ -17,6 +18,13 @@ public interface Frontend extends AutoCloseable {
      */
     void start(ListenerState listener, Channel client, InetSocketAddress source, InetSocketAddress proxy,
                ByteBuf early, boolean eof);
+
+    /**
+     * {@code config} is going into force for this listener: take what it changes. Called off the
+     * event loops, before the listener's sessions see the config, and once before the first session.
+     */
+    default void update(ListenerConfig config) {
+    }
 
     /** The listener is gone and its sessions have ended: release what the front-end keeps. */
     @Override

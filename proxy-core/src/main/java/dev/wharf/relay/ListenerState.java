@@ -76,6 +76,7 @@ public final class ListenerState {
 
     /** Sets what takes admitted connections instead of the byte relay (the http mode); set before binding. */
     public void frontend(Frontend frontend) {
+        frontend.update(config());
         this.frontend = frontend;
     }
 
@@ -132,6 +133,9 @@ public final class ListenerState {
      * through {@link UpstreamPool#update}.
      */
     public void update(ListenerConfig newConfig) {
+        if (frontend != null) {
+            frontend.update(newConfig);
+        }
         this.config = newConfig;
         for (ListenerSession session : sessions) {
             if (!newConfig.allow().allows(session.source().getAddress())) {

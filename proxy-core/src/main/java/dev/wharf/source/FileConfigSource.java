@@ -118,7 +118,7 @@ public final class FileConfigSource implements AutoCloseable {
             now = Files.readAllBytes(file);
         } catch (IOException e) {
             if (lastSeen != null) {
-                LOG.warn("cannot read {} ({}); the config in force keeps serving", file, e.toString());
+                LOG.warn("cannot read {} ({}); what was read from it before stays in force", file, e.toString());
                 lastSeen = null;
             }
             return;

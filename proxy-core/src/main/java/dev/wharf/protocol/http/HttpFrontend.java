@@ -1,6 +1,7 @@
 package dev.wharf.protocol.http;
 
 import dev.wharf.config.HttpSettings;
+import dev.wharf.config.ListenerConfig;
 import dev.wharf.relay.Frontend;
 import dev.wharf.relay.ListenerState;
 import io.netty.buffer.ByteBuf;
@@ -14,8 +15,8 @@ import java.util.Objects;
  */
 public final class HttpFrontend implements Frontend, AutoCloseable {
     private final UpstreamConnections connections = new UpstreamConnections();
-    private volatile String authorizationFile;
-    private volatile BasicAuthorization authorization;
+    private volatile Credentials current = Credentials.NONE;
+    private volatile Credentials previous = Credentials.NONE;
 
     @Override
     public void start(ListenerState listener, Channel client, InetSocketAddress source, InetSocketAddress proxy,
@@ -27,29 +28,47 @@ public final class HttpFrontend implements Frontend, AutoCloseable {
         return connections;
     }
 
-    /** The Authorization value for {@code settings}, null when it sets no file; throws if the file was never readable. */
+    /**
+     * A config is in force (or about to be): open the authorization-file it names. Called off the
+     * event loops, before the listener's sessions read the config. The previous file stays open
+     * until the next change, for requests that read the config before this one.
+     */
+    @Override
+    public synchronized void update(ListenerConfig config) {
+        String file = config.http().authorizationFile();
+        if (Objects.equals(file, current.file())) {
+            return;
+        }
+        previous.close();
+        previous = current;
+        current = file == null ? Credentials.NONE : new Credentials(file, new BasicAuthorization(file));
+    }
+
+    /** The Authorization value for {@code settings}' file; null when it was never readable. Event loops: reads only. */
     String authorization(HttpSettings settings) {
         String file = settings.authorizationFile();
-        if (file == null) {
-            return null;
-        }
-        BasicAuthorization current = authorization;
-        if (current == null || !Objects.equals(file, authorizationFile)) {
-            // A reload named another file.
-            synchronized (this) {
-                if (authorization == null || !Objects.equals(file, authorizationFile)) {
-                    authorization = new BasicAuthorization(file);
-                    authorizationFile = file;
-                }
-                current = authorization;
+        Credentials now = current;
+        Credentials before = previous;
+        return file.equals(now.file()) ? now.authorization().header()
+                : file.equals(before.file()) ? before.authorization().header() : null;
+    }
+
+    /** An authorization-file and what it holds; NONE for no file. */
+    private record Credentials(String file, BasicAuthorization authorization) {
+        static final Credentials NONE = new Credentials(null, null);
+
+        void close() {
+            if (authorization != null) {
+                authorization.close();
             }
         }
-        return current.header();
     }
 
     /** The listener is gone: its idle upstream connections close. */
     @Override
-    public void close() {
+    public synchronized void close() {
         connections.close();
+        current.close();
+        previous.close();
     }
 }

@@ -7,9 +7,8 @@ import java.net.InetSocketAddress;
 
 /**
  * What takes an admitted connection instead of a byte relay {@link Session} (the http protocol
- * mode). It owns the connection from then on: it must join {@link ListenerState#sessions()}, count
- * {@code metrics().active}, and release the limiter slot ({@link ListenerState#release}) once the
- * client channel has closed.
+ * mode). It owns the connection from then on, and counts it through {@link ListenerState#track}
+ * (live sessions, the limiter slot, the idle timeout), as a byte {@link Session} does.
  */
 public interface Frontend extends AutoCloseable {
     /**

@@ -117,9 +117,25 @@ public final class ListenerState {
         return limiter;
     }
 
-    /** Gives back the connection-limit slot of a closed connection from {@code source}. */
-    public void release(java.net.InetAddress source) {
-        limiter.release(source);
+    /**
+     * Counts {@code session} among the listener's live ones (drain, revocation, the active gauge)
+     * until {@code client} closes; then gives back its connection-limit slot and times its life.
+     * Returns its idle timer. Call on the client's event loop, after the session's own close
+     * listener is registered, so that its resources are released before it stops counting.
+     */
+    public IdleTimer track(ListenerSession session, Channel client, java.net.InetAddress source, Duration idleTimeout) {
+        long startNanos = System.nanoTime();
+        sessions.add(session);
+        metrics.active.incrementAndGet();
+        IdleTimer idle = new IdleTimer(client, session, idleTimeout);
+        client.closeFuture().addListener(f -> {
+            idle.cancel();
+            limiter.release(source);
+            sessions.remove(session);
+            metrics.active.decrementAndGet();
+            metrics.session.record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        });
+        return idle;
     }
 
     /** The channel class for upstream connections, on the listeners' transport. */

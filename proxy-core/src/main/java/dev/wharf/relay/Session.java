@@ -14,7 +14,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.resolver.NoopAddressResolverGroup;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -45,13 +44,12 @@ public final class Session implements UpstreamSession, ListenerSession {
     private EndpointState endpoint;
     private long bytesToUpstream;
     private long bytesToClient;
-    private long lastActivityNanos = startNanos;
     private CompositeByteBuf early;
     private boolean earlyEof;
     private CloseReason firstEof;
     private int directionsDone;
     private CloseReason reason;
-    private ScheduledFuture<?> idleCheck;
+    private IdleTimer idle;
     private Splicer splicer;
     /** The protocol mode's handlers, or null for plain TCP. */
     private final SessionCodec codec;
@@ -79,13 +77,11 @@ public final class Session implements UpstreamSession, ListenerSession {
             client.pipeline().addLast(CODEC, codec.client());
         }
         client.pipeline().addLast(RelayHandler.NAME, new RelayHandler(this, true));
+        client.closeFuture().addListener(f -> ended());
+        idle = listener.track(this, client, source.getAddress(), config.idleTimeout());
         if (early != null) {
             client.pipeline().fireChannelRead(early);
         }
-        listener.sessions().add(this);
-        listener.metrics().active.incrementAndGet();
-        client.closeFuture().addListener(f -> ended());
-        scheduleIdleCheck(config.idleTimeout().toNanos());
         connect(listener.pool().candidates(), 0);
     }
 
@@ -224,7 +220,7 @@ public final class Session implements UpstreamSession, ListenerSession {
     }
 
     void relayed(boolean fromClient, int bytes) {
-        lastActivityNanos = System.nanoTime();
+        idle.touch();
         if (fromClient) {
             bytesToUpstream += bytes;
             listener.metrics().bytesToUpstream.increment(bytes);
@@ -333,21 +329,8 @@ public final class Session implements UpstreamSession, ListenerSession {
         }
     }
 
-    private void scheduleIdleCheck(long delayNanos) {
-        idleCheck = client.eventLoop().schedule(() -> {
-            long idleFor = System.nanoTime() - lastActivityNanos;
-            long limit = config.idleTimeout().toNanos();
-            if (idleFor >= limit) {
-                closeBoth(CloseReason.IDLE_TIMEOUT);
-            } else {
-                scheduleIdleCheck(limit - idleFor);
-            }
-        }, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
     /** Runs once, when the client channel has closed: release everything and write the access log. */
     private void ended() {
-        idleCheck.cancel(false);
         stopSplicing();
         if (early != null) {
             early.release();
@@ -359,11 +342,7 @@ public final class Session implements UpstreamSession, ListenerSession {
         if (endpoint != null) {
             endpoint.sessionClosed(this);
         }
-        listener.limiter().release(source.getAddress());
-        listener.sessions().remove(this);
-        listener.metrics().active.decrementAndGet();
         long durationNanos = System.nanoTime() - startNanos;
-        listener.metrics().session.record(durationNanos, TimeUnit.NANOSECONDS);
         setReason(CloseReason.CLIENT_CLOSED);
         LoggingEventBuilder log = ACCESS.atInfo()
                 .addKeyValue("listener", listener.name())

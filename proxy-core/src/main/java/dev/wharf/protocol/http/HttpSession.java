@@ -3,6 +3,7 @@ package dev.wharf.protocol.http;
 import dev.wharf.config.HttpSettings;
 import dev.wharf.config.ListenerConfig;
 import dev.wharf.relay.CloseReason;
+import dev.wharf.relay.IdleTimer;
 import dev.wharf.relay.ListenerSession;
 import dev.wharf.relay.ListenerState;
 import dev.wharf.relay.RelayOptions;
@@ -83,12 +84,10 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
     private final Channel client;
     private final InetSocketAddress source;
     private final InetSocketAddress proxy;
-    private final long startNanos = System.nanoTime();
     /** Decoded client messages not yet taken: a pipelined request waits here for its turn. */
     private final ArrayDeque<HttpObject> held = new ArrayDeque<>();
     private Exchange current;
-    private long lastActivityNanos = startNanos;
-    private ScheduledFuture<?> idleCheck;
+    private IdleTimer idle;
     private boolean clientEof;
     private boolean closing;
     /** The listener is draining: the exchange in progress is the last, and its response says so. */
@@ -110,10 +109,8 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
                 .setMaxInitialLineLength(http.maxInitialLine())
                 .setMaxHeaderSize(http.maxHeaderSize())));
         client.pipeline().addLast(NAME, this);
-        listener.sessions().add(this);
-        listener.metrics().active.incrementAndGet();
         client.closeFuture().addListener(f -> ended());
-        scheduleIdleCheck(config.idleTimeout().toNanos());
+        idle = listener.track(this, client, source.getAddress(), config.idleTimeout());
         clientEof = eof;
         if (early != null) {
             client.pipeline().fireChannelRead(early);
@@ -160,7 +157,7 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        lastActivityNanos = System.nanoTime();
+        idle.touch();
         if (closing || !(msg instanceof HttpObject object)) {
             ReferenceCountUtil.release(msg);
             return;
@@ -283,31 +280,14 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
         client.close();
     }
 
-    private void scheduleIdleCheck(long delayNanos) {
-        idleCheck = client.eventLoop().schedule(() -> {
-            long idleFor = System.nanoTime() - lastActivityNanos;
-            long limit = config.idleTimeout().toNanos();
-            if (idleFor >= limit) {
-                closeNow(CloseReason.IDLE_TIMEOUT);
-            } else {
-                scheduleIdleCheck(limit - idleFor);
-            }
-        }, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
     /** Runs once, when the client channel has closed. */
     private void ended() {
         closing = true;
-        idleCheck.cancel(false);
         held.forEach(ReferenceCountUtil::release);
         held.clear();
         if (current != null) {
             current.abort();
         }
-        listener.release(source.getAddress());
-        listener.sessions().remove(this);
-        listener.metrics().active.decrementAndGet();
-        listener.metrics().session.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     }
 
     // ---- the upstream side, called by UpstreamHandler
@@ -559,7 +539,7 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
         }
 
         void response(HttpObject msg) {
-            lastActivityNanos = System.nanoTime();
+            idle.touch();
             if (msg instanceof HttpResponse response) {
                 if (response.decoderResult().isFailure()) {
                     ReferenceCountUtil.release(msg);

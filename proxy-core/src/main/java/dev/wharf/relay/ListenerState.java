@@ -5,11 +5,22 @@ import dev.wharf.access.RateLimitedLog;
 import dev.wharf.config.ListenerConfig;
 import dev.wharf.metrics.ListenerMetrics;
 import dev.wharf.upstream.UpstreamPool;
+import dev.wharf.upstream.EndpointState;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.resolver.NoopAddressResolverGroup;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * What the relay reads of one listener while it runs: the config in force (swapped whole by a
@@ -20,13 +31,14 @@ import java.util.function.Supplier;
  * listener's, so a reload, a drain or a revoked source reaches node sessions too.
  */
 public final class ListenerState {
+    private static final Logger LOG = LoggerFactory.getLogger(ListenerState.class);
     private final String name;
     private final ListenerMetrics metrics;
     private final Class<? extends Channel> upstreamChannel;
     private final ConnectionLimiter limiter;
     private final Set<ListenerSession> sessions;
     final RateLimitedLog denialLog;
-    public final RateLimitedLog upstreamFailureLog;
+    private final RateLimitedLog upstreamFailureLog;
     final RateLimitedLog protocolErrorLog;
     /** The listener whose config a node port's state reads; null for a listener's own state. */
     private final ListenerState parent;
@@ -118,6 +130,36 @@ public final class ListenerState {
     }
 
     /**
+     * Opens a connection to {@code endpoint} on {@code loop}, within the listener's connect timeout,
+     * with {@code handler}, and accounts for it before the caller's listeners run: the connect time
+     * and a success (which ends an ejection streak), or a failure (a rate-limited log line, and a
+     * step toward passive ejection).
+     */
+    public ChannelFuture connect(EventLoop loop, EndpointState endpoint, ChannelHandler handler) {
+        long start = System.nanoTime();
+        return RelayOptions.onUpstream(new Bootstrap())
+                .group(loop)
+                .channel(upstreamChannel)
+                .resolver(NoopAddressResolverGroup.INSTANCE)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config().connectTimeout().toMillis()))
+                .handler(handler)
+                .connect(endpoint.resolved())
+                .addListener((ChannelFuture f) -> {
+                    if (f.isSuccess()) {
+                        metrics.upstreamConnect.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                        endpoint.connectSucceeded();
+                        return;
+                    }
+                    LoggingEventBuilder event = upstreamFailureLog.atInfo(LOG);
+                    if (event != null) {
+                        event.addKeyValue("listener", name).addKeyValue("upstream", endpoint.id())
+                                .log("upstream connect failed: {}", f.cause().getMessage());
+                    }
+                    pool.connectFailed(endpoint);
+                });
+    }
+
+    /**
      * Counts {@code session} among the listener's live ones (drain, revocation, the active gauge)
      * until {@code client} closes; then gives back its connection-limit slot and times its life.
      * Returns its idle timer. Call on the client's event loop, after the session's own close
@@ -133,14 +175,9 @@ public final class ListenerState {
             limiter.release(source);
             sessions.remove(session);
             metrics.active.decrementAndGet();
-            metrics.session.record(System.nanoTime() - startNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            metrics.session.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         });
         return idle;
-    }
-
-    /** The channel class for upstream connections, on the listeners' transport. */
-    public Class<? extends Channel> upstreamChannel() {
-        return upstreamChannel;
     }
 
     /**

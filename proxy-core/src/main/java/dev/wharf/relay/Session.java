@@ -4,16 +4,13 @@ import dev.wharf.config.ListenerConfig;
 import dev.wharf.protocol.ProtocolViolation;
 import dev.wharf.upstream.EndpointState;
 import dev.wharf.upstream.UpstreamSession;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.resolver.NoopAddressResolverGroup;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -95,22 +92,11 @@ public final class Session implements UpstreamSession, ListenerSession {
             return;
         }
         EndpointState candidate = candidates.get(attempt);
-        long connectStart = System.nanoTime();
-        RelayOptions.onUpstream(new Bootstrap())
-                .group(client.eventLoop())
-                .channel(listener.upstreamChannel())
-                .resolver(NoopAddressResolverGroup.INSTANCE)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
-                .handler(new RelayHandler(this, false))
-                .connect(candidate.resolved())
+        listener.connect(client.eventLoop(), candidate, new RelayHandler(this, false))
                 .addListener((ChannelFuture f) -> {
                     if (f.isSuccess()) {
-                        listener.metrics().upstreamConnect.record(System.nanoTime() - connectStart, TimeUnit.NANOSECONDS);
-                        candidate.connectSucceeded();
                         connected(f.channel(), candidates, attempt);
                     } else {
-                        logUpstreamFailure(candidate, f.cause());
-                        listener.pool().connectFailed(candidate);
                         connect(candidates, attempt + 1);
                     }
                 });
@@ -357,14 +343,6 @@ public final class Session implements UpstreamSession, ListenerSession {
                 .addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMillis(durationNanos))
                 .addKeyValue("reason", reason.label())
                 .log("session closed");
-    }
-
-    private void logUpstreamFailure(EndpointState candidate, Throwable cause) {
-        LoggingEventBuilder event = listener.upstreamFailureLog.atInfo(LOG);
-        if (event != null) {
-            event.addKeyValue("listener", listener.name()).addKeyValue("upstream", candidate.id())
-                    .log("upstream connect failed: {}", cause.getMessage());
-        }
     }
 
     public static String format(InetSocketAddress address) {

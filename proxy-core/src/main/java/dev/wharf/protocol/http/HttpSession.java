@@ -6,11 +6,9 @@ import dev.wharf.relay.CloseReason;
 import dev.wharf.relay.IdleTimer;
 import dev.wharf.relay.ListenerSession;
 import dev.wharf.relay.ListenerState;
-import dev.wharf.relay.RelayOptions;
 import dev.wharf.relay.Session;
 import dev.wharf.upstream.EndpointState;
 import dev.wharf.upstream.UpstreamSession;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -18,7 +16,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -43,7 +40,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -411,37 +407,22 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
                 send(idle, candidate);
                 return;
             }
-            long connectStart = System.nanoTime();
-            RelayOptions.onUpstream(new Bootstrap())
-                    .group(client.eventLoop())
-                    .channel(listener.upstreamChannel())
-                    .resolver(NoopAddressResolverGroup.INSTANCE)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                            (int) Math.min(Integer.MAX_VALUE, listener.config().connectTimeout().toMillis()))
-                    .handler(new ChannelInitializer<>() {
-                        @Override
-                        protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig()
-                                    .setMaxHeaderSize(Math.max(UPSTREAM_MAX_HEADER_SIZE, http.maxHeaderSize())), false, false));
-                            ch.pipeline().addLast(UpstreamHandler.NAME, new UpstreamHandler());
-                        }
-                    })
-                    .connect(candidate.resolved())
-                    .addListener((ChannelFuture f) -> {
-                        if (f.isSuccess()) {
-                            listener.metrics().upstreamConnect.record(System.nanoTime() - connectStart, TimeUnit.NANOSECONDS);
-                            candidate.connectSucceeded();
-                            if (current != this || closing) {
-                                f.channel().close();
-                                return;
-                            }
-                            send(f.channel(), candidate);
-                        } else {
-                            logConnectFailure(candidate, f.cause());
-                            listener.pool().connectFailed(candidate);
-                            nothingWritten("connect to " + candidate.id() + " failed");
-                        }
-                    });
+            listener.connect(client.eventLoop(), candidate, new ChannelInitializer<>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig()
+                            .setMaxHeaderSize(Math.max(UPSTREAM_MAX_HEADER_SIZE, http.maxHeaderSize())), false, false));
+                    ch.pipeline().addLast(UpstreamHandler.NAME, new UpstreamHandler());
+                }
+            }).addListener((ChannelFuture f) -> {
+                if (!f.isSuccess()) {
+                    nothingWritten("connect to " + candidate.id() + " failed");
+                } else if (current != this || closing) {
+                    f.channel().close();
+                } else {
+                    send(f.channel(), candidate);
+                }
+            });
         }
 
         /**
@@ -773,13 +754,5 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
             out.append(c > 0x20 && c < 0x7f ? c : '?');
         }
         return text.length() > MAX_LOGGED_PATH ? out + "..." : out.toString();
-    }
-
-    private void logConnectFailure(EndpointState candidate, Throwable cause) {
-        LoggingEventBuilder event = listener.upstreamFailureLog.atInfo(LOG);
-        if (event != null) {
-            event.addKeyValue("listener", listener.name()).addKeyValue("upstream", candidate.id())
-                    .log("upstream connect failed: {}", cause.getMessage());
-        }
     }
 }

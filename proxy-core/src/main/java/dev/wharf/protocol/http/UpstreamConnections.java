@@ -25,9 +25,13 @@ final class UpstreamConnections {
 
     /** An idle connection to {@code endpoint} on {@code loop}, now owned by the caller; null if none. On {@code loop}. */
     Channel poll(EventLoop loop, EndpointState endpoint) {
-        ArrayDeque<Channel> channels = idle.computeIfAbsent(loop, l -> new HashMap<>()).get(endpoint);
+        Map<EndpointState, ArrayDeque<Channel>> byEndpoint = idle.get(loop);
+        ArrayDeque<Channel> channels = byEndpoint == null ? null : byEndpoint.get(endpoint);
+        if (channels == null) {
+            return null;
+        }
         Channel channel;
-        while (channels != null && (channel = channels.pollLast()) != null) {
+        while ((channel = channels.pollLast()) != null) {
             UpstreamHandler handler = UpstreamHandler.of(channel);
             handler.leavePool();
             if (channel.isActive() && !(channel instanceof DuplexChannel d && d.isInputShutdown())) {
@@ -35,27 +39,41 @@ final class UpstreamConnections {
             }
             channel.close();
         }
+        // Endpoints come and go (DNS): an empty set is not kept for one that may never come back.
+        byEndpoint.remove(endpoint);
         return null;
     }
 
     /** Keeps a connection whose exchange finished cleanly for the next request, or closes it. On its loop. */
     void offer(EndpointState endpoint, Channel channel, int maxIdle, Duration idleTimeout) {
         EventLoop loop = channel.eventLoop();
-        Map<EndpointState, ArrayDeque<Channel>> byEndpoint = idle.computeIfAbsent(loop, l -> new HashMap<>());
-        ArrayDeque<Channel> channels = byEndpoint.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
-        if (closed || !channel.isActive() || channels.size() >= maxIdle) {
+        ArrayDeque<Channel> pool = idleSet(loop, endpoint);
+        if (closed || !channel.isActive() || pool.size() >= maxIdle) {
             channel.close();
             return;
         }
-        channels.addLast(channel);
+        pool.addLast(channel);
         ScheduledFuture<?> expiry = loop.schedule(() -> {
-            if (channels.remove(channel)) {
+            if (pool.remove(channel)) {
                 channel.close();
             }
         }, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        UpstreamHandler.of(channel).enterPool(channels, expiry);
+        UpstreamHandler.of(channel).enterPool(pool, expiry);
         // A pending read is how an upstream's FIN or RST on an idle connection is noticed.
         channel.read();
+    }
+
+    /** The idle connections to {@code endpoint} on {@code loop}, made on first use. On {@code loop}. */
+    private ArrayDeque<Channel> idleSet(EventLoop loop, EndpointState endpoint) {
+        Map<EndpointState, ArrayDeque<Channel>> byEndpoint = idle.computeIfAbsent(loop, l -> new HashMap<>());
+        ArrayDeque<Channel> channels = byEndpoint.get(endpoint);
+        if (channels == null) {
+            // Rare (a first connection to an endpoint): forget the sets left empty by upstream closes.
+            byEndpoint.values().removeIf(ArrayDeque::isEmpty);
+            channels = new ArrayDeque<>();
+            byEndpoint.put(endpoint, channels);
+        }
+        return channels;
     }
 
     /** The listener is gone: closes every idle connection, and any offered later. */

@@ -5,11 +5,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 
 /** The per-listener meters, looked up once so the relay path never searches the registry. */
@@ -31,9 +32,12 @@ public final class ListenerMetrics {
     private final Counter ejections;
     public final Timer session;
     private final Map<String, Counter> protocolCounters = new ConcurrentHashMap<>();
-    private static final Set<String> STANDARD_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
+    private static final List<String> STANDARD_METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
             "OPTIONS", "TRACE", "PATCH");
-    private final Map<String, Counter> httpRequests = new ConcurrentHashMap<>();
+    private static final int STATUS_CLASSES = 6;
+    /** By method (the standard ones, then other) and status class (status / 100), made at first use. */
+    private final AtomicReferenceArray<Counter> httpRequests =
+            new AtomicReferenceArray<>((STANDARD_METHODS.size() + 1) * STATUS_CLASSES);
     private final Timer httpRequest;
     /** Live sessions; the relay increments and decrements it, the gauge reads it. */
     public final AtomicInteger active = new AtomicInteger();
@@ -113,12 +117,23 @@ public final class ListenerMetrics {
      * {@code other}) and status class, and timed from its head to the end of its response.
      */
     public void httpRequest(String method, int status, long nanos) {
-        String methodLabel = STANDARD_METHODS.contains(method) ? method : "other";
-        String codeClass = status / 100 + "xx";
-        httpRequests.computeIfAbsent(methodLabel + ' ' + codeClass, k -> Counter.builder(WharfMetrics.HTTP_REQUESTS)
-                .tag("listener", listener).tag("method", methodLabel).tag("code_class", codeClass)
-                .description("HTTP requests answered, by method and status class (Wharf's own errors included)")
-                .register(registry)).increment();
+        int methodIndex = STANDARD_METHODS.indexOf(method);
+        if (methodIndex < 0) {
+            methodIndex = STANDARD_METHODS.size();
+        }
+        int statusClass = Math.min(Math.max(status / 100, 0), STATUS_CLASSES - 1);
+        int slot = methodIndex * STATUS_CLASSES + statusClass;
+        Counter counter = httpRequests.get(slot);
+        if (counter == null) {
+            String methodLabel = methodIndex < STANDARD_METHODS.size() ? method : "other";
+            // Registering the same meter twice returns the first, so a race here counts into one counter.
+            counter = Counter.builder(WharfMetrics.HTTP_REQUESTS)
+                    .tag("listener", listener).tag("method", methodLabel).tag("code_class", statusClass + "xx")
+                    .description("HTTP requests answered, by method and status class (Wharf's own errors included)")
+                    .register(registry);
+            httpRequests.set(slot, counter);
+        }
+        counter.increment();
         httpRequest.record(nanos, TimeUnit.NANOSECONDS);
     }
 

@@ -116,12 +116,7 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
 
     /** Reasons may quote what a client sent: keep them one short line of plain text. */
     static String printable(String text) {
-        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_LOGGED_REASON));
-        for (int i = 0; i < text.length() && out.length() < MAX_LOGGED_REASON; i++) {
-            char c = text.charAt(i);
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return text.length() > MAX_LOGGED_REASON ? out + "..." : out.toString();
+        return LogText.printable(text, MAX_LOGGED_REASON);
     }
 
     private static void release(ByteBuf buf) {

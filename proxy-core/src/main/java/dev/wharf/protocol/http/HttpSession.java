@@ -4,6 +4,7 @@ import dev.wharf.config.HttpSettings;
 import dev.wharf.config.ListenerConfig;
 import dev.wharf.relay.CloseReason;
 import dev.wharf.relay.IdleTimer;
+import dev.wharf.relay.LogText;
 import dev.wharf.relay.ListenerSession;
 import dev.wharf.relay.ListenerState;
 import dev.wharf.relay.Session;
@@ -748,11 +749,6 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
     }
 
     private static String printable(String text) {
-        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_LOGGED_PATH));
-        for (int i = 0; i < text.length() && out.length() < MAX_LOGGED_PATH; i++) {
-            char c = text.charAt(i);
-            out.append(c > 0x20 && c < 0x7f ? c : '?');
-        }
-        return text.length() > MAX_LOGGED_PATH ? out + "..." : out.toString();
+        return LogText.printable(text, MAX_LOGGED_PATH);
     }
 }

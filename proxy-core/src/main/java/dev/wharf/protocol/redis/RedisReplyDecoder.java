@@ -48,7 +48,6 @@ final class RedisReplyDecoder extends RespStreamDecoder {
     private final NodeRoutes routes;
     private final ListenerMetrics metrics;
     private final int maxReplyBytes;
-    private final OrderedOutput output = new OrderedOutput();
 
     private State state = State.HEADER;
     private final long[] remaining = new long[MAX_DEPTH];
@@ -80,7 +79,7 @@ final class RedisReplyDecoder extends RespStreamDecoder {
     }
 
     @Override
-    void decodeStream(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    protected void decodeStream(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         passFrom = in.readerIndex();
         while (in.isReadable() && step(ctx, in, out)) {
             // each step consumes one piece: a line, a bulk payload or part of one
@@ -404,35 +403,9 @@ final class RedisReplyDecoder extends RespStreamDecoder {
         passFrom = in.readerIndex();
     }
 
-    /** While a reply waits for a route nothing more is read: the held reply's drain fires read-complete. */
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-        if (!output.waiting()) {
-            super.channelReadComplete(ctx);
-        }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        try {
-            super.channelInactive(ctx);
-        } finally {
-            release();
-        }
-    }
-
-    @Override
-    protected void handlerRemoved0(ChannelHandlerContext ctx) {
-        release();
-    }
-
-    @Override
-    void failed() {
-        release();
-    }
-
-    private void release() {
-        output.close();
+    protected void release() {
+        super.release();
         if (aggregate != null) {
             aggregate.release();
             aggregate = null;

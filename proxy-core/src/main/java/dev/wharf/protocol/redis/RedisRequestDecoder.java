@@ -57,7 +57,7 @@ final class RedisRequestDecoder extends RespStreamDecoder {
     }
 
     @Override
-    void decodeStream(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    protected void decodeStream(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int from = in.readerIndex();
         while (in.isReadable() && step(in)) {
             // each step consumes one piece: a line, an argument or part of one

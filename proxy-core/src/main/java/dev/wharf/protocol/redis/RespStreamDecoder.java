@@ -1,58 +1,22 @@
 package dev.wharf.protocol.redis;
 
+import dev.wharf.protocol.ProtocolDecoder;
 import dev.wharf.protocol.ProtocolViolation;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.DecoderException;
-import java.util.List;
 
 /**
  * What the request and reply decoders share: RESP's bounds, its CRLF-terminated lines and their
- * decimal numbers, and one way to fail. A decoder consumes what it can of the cumulation and
+ * decimal numbers ({@link ProtocolDecoder}: output order, held read-complete, what happens after a violation). A decoder consumes what it can of the cumulation and
  * leaves only an incomplete line (at most {@link #MAX_LINE} bytes) or a few bytes it must see
  * whole; bulk payloads are consumed as they arrive, never cumulated.
  */
-abstract class RespStreamDecoder extends ByteToMessageDecoder {
+abstract class RespStreamDecoder extends ProtocolDecoder {
     /** Longest line (type byte and content, without CRLF): Redis's PROTO_INLINE_MAX_SIZE. */
     static final int MAX_LINE = 64 * 1024;
     /** Longest bulk string: Redis's default proto-max-bulk-len. */
     static final long MAX_BULK = 512L * 1024 * 1024;
     /** A number that is not one: {@link #parseNumber} found something other than an optional '-' and digits. */
     static final long NOT_A_NUMBER = Long.MIN_VALUE;
-
-    private boolean failed;
-
-    @Override
-    protected final void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (failed) {
-            in.skipBytes(in.readableBytes()); // the session is closing; nothing after the violation is meaningful
-            return;
-        }
-        try {
-            decodeStream(ctx, in, out);
-        } catch (ProtocolViolation e) {
-            failed = true;
-            failed();
-            throw e;
-        }
-    }
-
-    /** Consumes what it can of {@code in}; passes on what it consumed (see the subclasses). */
-    abstract void decodeStream(ChannelHandlerContext ctx, ByteBuf in, List<Object> out);
-
-    /** Called once when a violation was thrown: release what is held. */
-    void failed() {}
-
-    /** ByteToMessageDecoder wraps what decode throws; the session wants the violation itself. */
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof DecoderException && cause.getCause() instanceof ProtocolViolation violation) {
-            ctx.fireExceptionCaught(violation);
-        } else {
-            ctx.fireExceptionCaught(cause);
-        }
-    }
 
     /** Where the decoder is, for error messages, e.g. {@code reply #3}: built only when one is thrown. */
     abstract String where();

@@ -447,11 +447,8 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
             tryEndpoint();
         }
 
+        /** Callers have checked that this exchange is still the session's and the session open. */
         private void send(Channel channel, EndpointState candidate) {
-            if (current != this || closing) {
-                frontend.connections().offer(candidate, channel, http.maxIdlePerEndpoint(), http.poolIdleTimeout());
-                return;
-            }
             UpstreamHandler handler = UpstreamHandler.of(channel);
             handler.attach(HttpSession.this);
             upstream = channel;
@@ -464,12 +461,7 @@ final class HttpSession extends ChannelInboundHandlerAdapter implements Listener
                     return;
                 }
                 if (!f.isSuccess()) {
-                    handler.detach();
-                    candidate.sessionClosed(HttpSession.this);
-                    upstream = null;
-                    endpoint = null;
-                    channel.close();
-                    nothingWritten("the connection to " + candidate.id() + " was closed");
+                    upstreamLost(f.cause()); // head not written: nothing went out, so it may be retried
                     return;
                 }
                 headWritten = true;

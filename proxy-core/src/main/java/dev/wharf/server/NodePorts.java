@@ -3,7 +3,6 @@ package dev.wharf.server;
 import dev.wharf.config.ConfigException;
 import dev.wharf.config.Endpoint;
 import dev.wharf.config.KafkaSettings;
-import dev.wharf.config.ListenerConfig;
 import dev.wharf.config.RedisClusterSettings;
 import dev.wharf.protocol.NodeRoutes;
 import dev.wharf.protocol.ProxyAddress;
@@ -84,15 +83,21 @@ final class NodePorts implements NodeRoutes {
     private volatile long lastRefreshNanos;
     private volatile boolean running;
 
+    /** The listener's protocol section, fixed for these ports' life (a change rebinds the listener): one of them is null. */
+    private final KafkaSettings kafka;
+    private final RedisClusterSettings redis;
+    private final String advertisedHost;
+    private final Duration releaseAfter;
+
     NodePorts(ListenerState listener, UpstreamWorkers workers, EventLoopGroup group, Transport transport) {
         this.listener = listener;
         this.workers = workers;
         this.group = group;
         this.transport = transport;
-    }
-
-    private ListenerConfig config() {
-        return listener.config();
+        this.kafka = listener.config().kafka();
+        this.redis = listener.config().redisCluster();
+        this.advertisedHost = kafka != null ? kafka.advertisedHost() : redis.advertisedHost();
+        this.releaseAfter = kafka != null ? kafka.releaseAfter() : redis.releaseAfter();
     }
 
     /**
@@ -101,24 +106,21 @@ final class NodePorts implements NodeRoutes {
      */
     synchronized void start() throws ConfigException {
         running = true;
-        RedisClusterSettings redis = config().redisCluster();
         if (redis != null) {
             for (Map.Entry<Endpoint, Integer> entry : redis.nodePorts().entrySet()) {
                 String node = entry.getKey().address();
                 try {
-                    bind(node, entry.getKey(), entry.getValue(), true);
+                    bind(node, entry.getKey(), entry.getValue(), true,
+                            "wharf.listeners." + listener.name() + ".redis-cluster.node-ports.\"" + node + "\"");
                 } catch (ConfigException e) {
                     stop();
-                    throw new ConfigException("wharf.listeners." + listener.name() + ".redis-cluster.node-ports.\""
-                            + node + "\"", e.errors().get(0).message());
+                    throw e;
                 }
             }
         }
-        KafkaSettings kafka = config().kafka();
         if (kafka != null) {
             tasks.add(workers.every(this::refreshKafkaBrokers, kafka.metadataRefresh()));
         }
-        Duration releaseAfter = kafka != null ? kafka.releaseAfter() : redis.releaseAfter();
         Duration sweep = releaseAfter.compareTo(LONGEST_SWEEP) < 0 ? releaseAfter : LONGEST_SWEEP;
         tasks.add(workers.every(this::releaseAbsentNodes, sweep.isZero() ? Duration.ofSeconds(1) : sweep));
     }
@@ -160,9 +162,7 @@ final class NodePorts implements NodeRoutes {
     }
 
     private ProxyAddress advertised(int port) {
-        ListenerConfig config = config();
-        return new ProxyAddress(config.kafka() != null ? config.kafka().advertisedHost()
-                : config.redisCluster().advertisedHost(), port);
+        return new ProxyAddress(advertisedHost, port);
     }
 
     /** Binds (or re-points) the node's port; null when it has none. Runs on a worker thread. */
@@ -194,7 +194,7 @@ final class NodePorts implements NodeRoutes {
             return null;
         }
         try {
-            return advertised(bind(node, target, nodePort, false).port);
+            return advertised(bind(node, target, nodePort, false, "wharf.listeners." + listener.name()).port);
         } catch (ConfigException e) {
             LOG.atError().addKeyValue("listener", listener.name()).addKeyValue("node", node)
                     .log("cannot bind the proxy port of node {} ({}): {}; clients are told its own address",
@@ -205,17 +205,15 @@ final class NodePorts implements NodeRoutes {
 
     /** The port the config gives {@code node}, or -1 (logged) when it gives none. */
     private int portFor(String node) {
-        ListenerConfig config = config();
-        if (config.kafka() != null) {
+        if (kafka != null) {
             int id = Integer.parseInt(node);
-            int port = config.kafka().portOf(id);
+            int port = kafka.portOf(id);
             if (port < 0) {
                 LOG.error("listener {}: broker {} is above kafka.max-node-id ({}), so it has no proxy port and clients"
-                        + " are told its own address; raise max-node-id", listener.name(), id, config.kafka().maxNodeId());
+                        + " are told its own address; raise max-node-id", listener.name(), id, kafka.maxNodeId());
             }
             return port;
         }
-        RedisClusterSettings redis = config.redisCluster();
         RedisClusterSettings.PortRange range = redis.dynamicPorts();
         if (range != null) {
             for (int port = range.first(); port <= range.last(); port++) {
@@ -232,11 +230,12 @@ final class NodePorts implements NodeRoutes {
         return -1;
     }
 
-    private NodePort bind(String node, Endpoint target, int port, boolean pinned) throws ConfigException {
-        UpstreamPool pool = UpstreamPool.forNode(listener.name(), target, config().upstream(), listener.metrics(), workers);
+    /** Binds {@code port} for {@code node}; {@code path} names the setting that asked for it, in the error. */
+    private NodePort bind(String node, Endpoint target, int port, boolean pinned, String path) throws ConfigException {
+        UpstreamPool pool = UpstreamPool.forNode(listener.name(), target, listener.config().upstream(), listener.metrics(), workers);
         Channel socket;
         try {
-            socket = Listener.bindSocket(listener.forNode(pool), port, "wharf.listeners." + listener.name(), group, transport);
+            socket = Listener.bindSocket(listener.forNode(pool), port, path, group, transport);
         } catch (ConfigException e) {
             pool.close();
             throw e;
@@ -255,8 +254,7 @@ final class NodePorts implements NodeRoutes {
 
     /** Asks the cluster for its brokers through the listener's upstream, and routes each one. */
     private void refreshKafkaBrokers() {
-        ListenerConfig config = config();
-        Duration timeout = config.connectTimeout();
+        Duration timeout = listener.config().connectTimeout();
         for (EndpointState candidate : listener.pool().candidates()) {
             try {
                 List<KafkaMetadataProbe.Broker> brokers = KafkaMetadataProbe.brokers(candidate.resolved(), timeout);
@@ -275,21 +273,19 @@ final class NodePorts implements NodeRoutes {
      * answered since then: a cluster that cannot be reached is not a cluster without brokers.
      */
     private synchronized void releaseAbsentNodes() {
-        ListenerConfig config = config();
-        boolean kafka = config.kafka() != null;
-        long releaseAfter = (kafka ? config.kafka().releaseAfter() : config.redisCluster().releaseAfter()).toNanos();
-        long reference = kafka ? lastRefreshNanos : System.nanoTime();
+        long releaseAfterNanos = releaseAfter.toNanos();
+        long reference = kafka != null ? lastRefreshNanos : System.nanoTime();
         if (!running || reference == 0) {
             return;
         }
         for (NodePort port : List.copyOf(ports.values())) {
-            if (!port.pinned && reference - port.lastSeen > releaseAfter) {
+            if (!port.pinned && reference - port.lastSeen > releaseAfterNanos) {
                 ports.remove(port.node);
                 release(port);
                 LOG.atInfo().addKeyValue("listener", listener.name()).addKeyValue("node", port.node)
                         .addKeyValue("port", port.port)
                         .log("node {} not seen for {}: proxy port {} released ({} open session(s) go on)", port.node,
-                                Duration.ofNanos(releaseAfter), port.port, port.sessions());
+                                releaseAfter, port.port, port.sessions());
             }
         }
     }

@@ -1,5 +1,7 @@
 package dev.wharf.config;
 
+import io.netty.util.NetUtil;
+
 /**
  * One upstream address. {@code checkPort} is the port health checks use (0: the endpoint's own port).
  * {@code host} is a literal IP address or a DNS name, without brackets.
@@ -19,7 +21,7 @@ public record Endpoint(String host, int port, int checkPort) {
 
     /** {@code host:port}, with IPv6 literals in brackets: the form the config uses and logs show. */
     public String address() {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        return NetUtil.toSocketAddressString(host, port);
     }
 
     @Override

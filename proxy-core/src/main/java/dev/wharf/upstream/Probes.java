@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.wharf.config.HealthCheck;
 import dev.wharf.config.HealthCheck.Role;
+import io.netty.util.NetUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -167,7 +168,7 @@ final class Probes {
 
     private static void postgres(HealthCheck check, InetSocketAddress target, long deadline) throws Exception {
         String host = target.getAddress().getHostAddress();
-        String url = "jdbc:postgresql://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + target.getPort()
+        String url = "jdbc:postgresql://" + NetUtil.toSocketAddressString(host, target.getPort())
                 + "/" + URLEncoder.encode(check.database(), UTF_8);
         // pgjdbc's timeouts are whole seconds; the elapsed-time check in the caller holds the exact bound.
         String seconds = Long.toString(Math.max(1, (long) Math.ceil(remainingMillis(deadline) / 1000.0)));
